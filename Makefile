@@ -1,0 +1,40 @@
+# One entry point. `make demo` and `make test` install what they need first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_MONTHS ?= 2024-01:2025-02
+DEMO_SCALE ?= 0.002
+export ZW_DATA ?= $(CURDIR)/data
+
+.PHONY: install demo test lock clean-data
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements.txt -e .
+	$(BIN)/pip check
+	touch $@
+
+## demo: generate a 14-month inbox at small scale (the later stages extend this into the whole pipeline)
+demo: install
+	rm -rf $(ZW_DATA)/inbox
+	$(BIN)/zw synth --out $(ZW_DATA)/inbox --months $(DEMO_MONTHS) --scale $(DEMO_SCALE) --defect-rate 0.005
+
+
+## test: the whole test suite (what CI runs)
+test: install
+	$(BIN)/pytest
+
+## lock: re-resolve requirements.txt and rewrite constraints.txt (the full pinned set)
+lock:
+	rm -rf /tmp/zw-lock && $(PYTHON) -m venv /tmp/zw-lock
+	/tmp/zw-lock/bin/pip install --quiet --upgrade pip==25.3
+	/tmp/zw-lock/bin/pip install --quiet -r requirements.txt
+	/tmp/zw-lock/bin/pip check
+	/tmp/zw-lock/bin/pip freeze > constraints.txt
+
+clean-data:
+	rm -rf $(ZW_DATA)

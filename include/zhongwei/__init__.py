@@ -1,0 +1,1 @@
+"""Zhongwei e-commerce and express-delivery data platform."""
