@@ -95,7 +95,7 @@ def test_douyin_refund_stays_on_its_line_and_shipping_is_shared():
     ])
     ex = exports([{"order": 0, "day": 1, "day_end": t("2025-03-05T00:00")},
                   {"order": 0, "day": 2, "day_end": t("2025-03-07T00:00")}])
-    truth.add_orders("DOUYIN", None, orders, lines, ex, {})
+    truth.add_orders("DOUYIN", orders, lines, ex, {})
     get = lambda c: city(truth, "2025-03", c)["value"]  # noqa: E731
     assert get("ECOM_GMV_GROSS") == pytest.approx(110.0)
     assert get("ECOM_GMV") == pytest.approx(70.0)  # the refund of the apparel line
@@ -127,7 +127,7 @@ def test_latest_clean_export_decides_and_unregistered_shops_do_not_count():
         {"order": 1, "day": 2, "day_end": t("2025-03-11T00:00"), "defect": 0},  # malformed: the refund never arrives
         {"order": 2, "day": 1, "day_end": t("2025-03-05T00:00")},
     ])
-    truth.add_orders("ZWYP", None, orders, lines, ex, {})
+    truth.add_orders("ZWYP", orders, lines, ex, {})
     get = lambda c: city(truth, "2025-03", c)["value"]  # noqa: E731
     assert get("ECOM_ORDERS") == 2
     assert get("ECOM_GMV") == pytest.approx(30.0 + 50.0)

@@ -8,12 +8,14 @@ exchange simulator.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from zhongwei.synth import defects as D
 from zhongwei.synth.calendar import Month, day_weights, monthly_parcels, agri_lift, progress
-from zhongwei.synth.common import Run, iso_local, names, phones, scramble, fen_to_str, write_lines
+from zhongwei.synth.common import Run, iso_local, names, phones, scramble, fen_to_str
 from zhongwei.synth.world import COUNTIES
 
 COMPANIES = ["ZTO", "YTO", "YUNDA", "JTSD", "STO", "YZPY", "SF", "EMS", "JDL", "DBL"]
@@ -33,6 +35,7 @@ DOMESTIC = [("310115", "上海市浦东新区", 8), ("110105", "北京市朝阳�
 ABROAD = [("HK", "810000000000", "Kowloon"), ("MO", "820000000000", "Macau"), ("TW", "710000000000", "Taipei")]
 OUTSIDE_ORIGINS = ["640104001001", "640302100201", "640181100000"]  # Yinchuan, Wuzhong, Lingwu: not Zhongwei
 SIGN_SUBSTATES = np.array([301, 302, 303, 304])
+CHUNK = 100_000
 TRANSIT_HUBS = [("640100000000", "宁夏银川市", "快件已发车,正在运往【银川转运中心】"),
                 ("640502000000", "宁夏中卫市", "快件已到达【中卫分拨中心】")]
 
@@ -61,21 +64,80 @@ def waybill_numbers_for_orders(m: Month, company: np.ndarray) -> np.ndarray:
     return _numbers(company, _ids(m, 2, len(company)))
 
 
-def generate_month(run: Run, m: Month, order_refs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Write the month's courier files; return the clean waybills and events.
+def generate_month(run: Run, m: Month, order_refs: pd.DataFrame, truth) -> None:
+    """Write the month's courier files one day at a time (memory stays at a day's
+    worth at any scale) and hand each day's clean records to the truth.
 
     `order_refs` (platform, order_no, ship_time) are e-commerce orders shipped
     this month; a share of the parcels carries them as `order_ref`, and the
     chosen rows get the parcel's company and number (columns set in place).
     """
     rng = run.rng("courier", m)
+    n_out = rng.multinomial(monthly_parcels(m, run.scale), day_weights(m))
+    n_in = rng.multinomial(int(monthly_parcels(m, run.scale) * 0.4), day_weights(m))
+    # the linked orders, shuffled and dealt out to the days in proportion to their parcels
+    n_linked = min(len(order_refs), int(n_out.sum() * 0.5))
+    linked = rng.permutation(len(order_refs))[:n_linked]
+    deal = np.split(linked, np.cumsum(np.round(n_out / max(n_out.sum(), 1) * n_linked).astype(int))[:-1])
+    outlets_by_area = run.world.active_outlet_codes(m)
+    files = {kind: JsonLinesOut(run, run.out / "courier" / f"{kind}_{m.year}{m.month:02d}.jsonl")
+             for kind in ("waybills", "events")}
+    # days are taken together in chunks of about CHUNK parcels: memory stays
+    # bounded at any scale without paying per-day overhead at small ones
+    chunks, start = [], 0
+    for day in range(m.days):
+        if n_out[start:day + 1].sum() >= CHUNK or day == m.days - 1:
+            chunks.append(range(start, day + 1))
+            start = day + 1
+    for k, days in enumerate(chunks):
+        chunk_rng = run.rng("courier", m, part=k + 1)
+        offset = int(n_out[:days.start].sum()), int(n_in[:days.start].sum())
+        out_days = np.repeat(np.arange(days.start, days.stop), n_out[days.start:days.stop])
+        in_days = np.repeat(np.arange(days.start, days.stop), n_in[days.start:days.stop])
+        waybills, sign_area, dkind = _parcels(run, chunk_rng, m, out_days, offset[0], order_refs,
+                                              np.concatenate(deal[days.start:days.stop]), outlets_by_area)
+        records = _with_corrections(chunk_rng, waybills)
+        events = pd.concat([_events(chunk_rng, waybills, sign_area, dkind, outlets_by_area, progress(m)),
+                            _inbound_events(run, chunk_rng, m, in_days, offset[1], outlets_by_area)],
+                           ignore_index=True)
+        records = records[records["received"] < run.as_of].reset_index(drop=True)
+        truth.add_courier(_write_waybills(run, chunk_rng, m, records, files["waybills"]),
+                          _write_events(run, chunk_rng, m, events, files["events"]))
+    for f in files.values():
+        f.close()
+
+
+class JsonLinesOut:
+    """A month's file written day by day under a temporary name, renamed when whole."""
+
+    def __init__(self, run: Run, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.rel = path, run.rel(path)
+        self.tmp = path.with_name(path.name + ".part")
+        self.f = open(self.tmp, "w", encoding="utf-8", newline="")
+        self.lines = 0
+
+    def write(self, lines: list[str]) -> int:
+        """Append lines; return the line number of the first."""
+        first = self.lines + 1
+        self.f.write("".join(lines))
+        self.lines += len(lines)
+        return first
+
+    def close(self) -> None:
+        self.f.close()
+        self.tmp.replace(self.path)
+
+
+def _parcels(run: Run, rng: np.random.Generator, m: Month, day: np.ndarray, id_offset: int,
+             order_refs: pd.DataFrame, linked: np.ndarray,
+             outlets_by_area: dict[str, list[str]]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The parcels accepted on the given days of the month (one entry per parcel)."""
+    n = len(day)
     world = run.world
     divisions = world.divisions.by_code()
-    n = monthly_parcels(m, run.scale)
     p = progress(m)
-
     company = rng.choice(len(COMPANIES), n, p=COMPANY_SHARE / COMPANY_SHARE.sum())
-    day = rng.choice(m.days, n, p=day_weights(m))
     second = np.clip(rng.normal(14 * 3600, 4 * 3600, n), 7 * 3600, 86399).astype(np.int64)
     month_start = int(m.start().timestamp())
     accepted = month_start + day * 86400 + second
@@ -94,7 +156,6 @@ def generate_month(run: Run, m: Month, order_refs: pd.DataFrame) -> tuple[pd.Dat
             origin[sel] = rng.choice(pool, len(sel))
     outside = rng.random(n) < 0.007
     origin[outside] = rng.choice(OUTSIDE_ORIGINS, outside.sum())
-
     # destination: in the city, elsewhere in China, or 港澳台
     dkind = rng.choice(3, n, p=[0.12, 0.875, 0.005])
     local_pool = world.divisions.codes("community") + world.divisions.codes("village")
@@ -128,37 +189,33 @@ def generate_month(run: Run, m: Month, order_refs: pd.DataFrame) -> tuple[pd.Dat
     green = 0.30 + 0.30 * p
     packaging = rng.choice(["green", "reused", "standard", "none"], n, p=[green, 0.05, 0.9 - green, 0.05])
 
-    outlets_by_area = world.active_outlet_codes(m)
     pickup = np.full(n, None, dtype=object)
     for i in np.flatnonzero(rng.random(n) < 0.25):
         codes = outlets_by_area.get(origin[i])
         if codes:
             pickup[i] = codes[i % len(codes)]
 
-    # e-commerce parcels: link to this month's shipped orders (and a few refs to
-    # orders of platforms whose exports the city does not receive)
+    # e-commerce parcels: carry this day's share of the month's shipped orders
     ref_platform = np.full(n, None, dtype=object)
     ref_order = np.full(n, None, dtype=object)
-    n_linked = min(len(order_refs), int(n * 0.5))
-    if n_linked:
-        chosen_orders = rng.choice(len(order_refs), n_linked, replace=False)
-        parcels = rng.choice(np.flatnonzero((dkind != 2) & ~outside), min(n_linked, int(((dkind != 2) & ~outside).sum())), replace=False)
-        chosen_orders = chosen_orders[:len(parcels)]
-        ref_platform[parcels] = order_refs["platform"].to_numpy()[chosen_orders]
-        ref_order[parcels] = order_refs["order_no"].to_numpy()[chosen_orders]
-        ship = order_refs["ship_time"].to_numpy()[chosen_orders]
-        accepted[parcels] = np.maximum(ship, month_start)
+    eligible = np.flatnonzero((dkind != 2) & ~outside)
+    linked = linked[:len(eligible)]
+    parcels = rng.choice(eligible, len(linked), replace=False)
+    if len(linked):
+        ref_platform[parcels] = order_refs["platform"].to_numpy()[linked]
+        ref_order[parcels] = order_refs["order_no"].to_numpy()[linked]
+        # the parcel is accepted when the order ships (kept within the day's month)
+        ship = order_refs["ship_time"].to_numpy()[linked]
+        accepted[parcels] = np.clip(ship, month_start, int(m.end().timestamp()) - 1)
         received[parcels] = accepted[parcels] + _lag(rng, len(parcels))
-        order_refs.loc[order_refs.index[chosen_orders], "linked_company"] = np.array(COMPANIES)[company[parcels]]
-        order_refs.loc[order_refs.index[chosen_orders], "linked_index"] = parcels
     other = np.flatnonzero(pd.isna(ref_order) & (rng.random(n) < 0.04))
     ref_platform[other] = "JD"
     ref_order[other] = [f"{x:012d}" for x in rng.integers(10**11, 10**12, len(other))]
 
-    waybill_no = _numbers(company, _ids(m, 0, n))
-    if n_linked:
-        linked = order_refs["linked_index"].dropna().astype(np.int64).to_numpy()
-        order_refs.loc[order_refs["linked_index"].notna(), "waybill_no"] = waybill_no[linked]
+    waybill_no = _numbers(company, _ids(m, 0, n) + id_offset)
+    if len(linked):
+        order_refs.loc[order_refs.index[linked], "linked_company"] = np.array(COMPANIES)[company[parcels]]
+        order_refs.loc[order_refs.index[linked], "waybill_no"] = waybill_no[parcels]
 
     waybills = pd.DataFrame({
         "company": np.array(COMPANIES)[company], "waybill_no": waybill_no, "accepted": accepted,
@@ -167,26 +224,20 @@ def generate_month(run: Run, m: Month, order_refs: pd.DataFrame) -> tuple[pd.Dat
         "packaging": packaging, "pickup": pickup, "ref_platform": ref_platform, "ref_order": ref_order,
         "dest_text": dest_text, "origin_county": county,
     })
-    # the brand corrects some records later (fee or weight); the latest received_at wins
-    fix = rng.choice(n, int(n * 0.02), replace=False)
+    return waybills, sign_area, dkind
+
+
+def _with_corrections(rng: np.random.Generator, waybills: pd.DataFrame) -> pd.DataFrame:
+    """The brand corrects some records later (fee or weight); the latest received_at wins."""
+    fix = rng.choice(len(waybills), int(len(waybills) * 0.02), replace=False)
     corrections = waybills.iloc[fix].copy()
     corrections["received"] = corrections["received"] + rng.integers(3600, 3 * 86400, len(fix))
-    corrections["fee_fen"] = corrections["fee_fen"] + rng.choice([-200, 100, 300, 500], len(fix))
-    corrections["fee_fen"] = corrections["fee_fen"].clip(lower=300)
-    records = pd.concat([waybills, corrections], ignore_index=True)
-
-    events = _events(run, rng, m, waybills, sign_area, dkind, outlets_by_area, p)
-    inbound = _inbound_events(run, rng, m, n, outlets_by_area, p)
-    events = pd.concat([events, inbound], ignore_index=True)
-
-    records = records[records["received"] < run.as_of].reset_index(drop=True)
-    clean_waybills = _write_waybills(run, rng, m, records)
-    clean_events = _write_events(run, rng, m, events)
-    return clean_waybills, clean_events
+    corrections["fee_fen"] = (corrections["fee_fen"] + rng.choice([-200, 100, 300, 500], len(fix))).clip(lower=300)
+    return pd.concat([waybills, corrections], ignore_index=True)
 
 
-def _events(run: Run, rng: np.random.Generator, m: Month, wb: pd.DataFrame, sign_area: np.ndarray,
-            dkind: np.ndarray, outlets_by_area: dict, p: float) -> pd.DataFrame:
+def _events(rng: np.random.Generator, wb: pd.DataFrame, sign_area: np.ndarray, dkind: np.ndarray,
+            outlets_by_area: dict, p: float) -> pd.DataFrame:
     n = len(wb)
     accepted = wb["accepted"].to_numpy()
     comp, no = wb["company"].to_numpy(), wb["waybill_no"].to_numpy()
@@ -231,18 +282,18 @@ def _sign_frame(rng, comp, no, when, area, area_name, outlets_by_area, p) -> pd.
                          "area_code": area, "outlet_id": outlet, "area_name": area_name, "context": context})
 
 
-def _inbound_events(run: Run, rng: np.random.Generator, m: Month, n_out: int, outlets_by_area: dict,
-                    p: float) -> pd.DataFrame:
-    """Parcels from elsewhere delivered in the city: the brands report only their last-mile events."""
+def _inbound_events(run: Run, rng: np.random.Generator, m: Month, day: np.ndarray, id_offset: int,
+                    outlets_by_area: dict) -> pd.DataFrame:
+    """Parcels from elsewhere delivered in the city on the given days: the brands report only their last-mile events."""
+    k = len(day)
     world = run.world
-    k = int(n_out * 0.4)
+    p = progress(m)
     company = rng.choice(len(COMPANIES), k, p=COMPANY_SHARE / COMPANY_SHARE.sum())
-    no = _numbers(company, _ids(m, 1, k))
+    no = _numbers(company, _ids(m, 1, k) + id_offset)
     rural = rng.random(k) < 0.30 + 0.10 * p
     area = np.where(rural, rng.choice(world.divisions.codes("village"), k), rng.choice(world.divisions.codes("community"), k))
     by_code = world.divisions.by_code()
     area_name = np.array([by_code[a]["name"] for a in area], dtype=object)
-    day = rng.choice(m.days, k, p=day_weights(m))
     signed = int(m.start().timestamp()) + day * 86400 + rng.integers(9 * 3600, 21 * 3600, k)
     comp = np.array(COMPANIES)[company]
     deliver = pd.DataFrame({"company": comp, "waybill_no": no, "event_time": signed - rng.integers(1800, 4 * 3600, k),
@@ -255,7 +306,7 @@ def _json_str(values) -> list[str]:
     return ["null" if pd.isna(v) else f'"{v}"' for v in values]
 
 
-def _write_waybills(run: Run, rng: np.random.Generator, m: Month, wb: pd.DataFrame) -> pd.DataFrame:
+def _write_waybills(run: Run, rng: np.random.Generator, m: Month, wb: pd.DataFrame, out: JsonLinesOut) -> pd.DataFrame:
     wb = wb.sort_values("received", kind="stable").reset_index(drop=True)
     n = len(wb)
     kinds = D.pick_defects(rng, n, run.defect_rate, D.WAYBILL_KINDS)
@@ -299,16 +350,14 @@ def _write_waybills(run: Run, rng: np.random.Generator, m: Month, wb: pd.DataFra
             f'"packaging": "{pk}", "pickup_outlet_id": {pu}, "order_ref": {rf}, '
             f'"sender": {{"name": "{sender_name[i]}", "phone": "{sender_phone[i]}", "address": "{s_addr}{i % 97 + 1}号"}}, '
             f'"receiver": {{"name": "{recv_name[i]}", "phone": "{recv_phone[i]}", "address": "{dt}{i % 89 + 1}号"}}}}\n')
-    path = run.out / "courier" / f"waybills_{m.year}{m.month:02d}.jsonl"
-    write_lines(path, lines)
-    rel = run.rel(path)
+    first = out.write(lines)
     for i in np.flatnonzero(kinds >= 0):
-        run.defects.add("courier_waybills", D.WAYBILL_KINDS[kinds[i]], file=rel, line=int(i) + 1,
+        run.defects.add("courier_waybills", D.WAYBILL_KINDS[kinds[i]], file=out.rel, line=first + int(i),
                         company=company[i], waybill_no=no[i], received_at=received[i])
     return wb[kinds < 0].reset_index(drop=True)
 
 
-def _write_events(run: Run, rng: np.random.Generator, m: Month, ev: pd.DataFrame) -> pd.DataFrame:
+def _write_events(run: Run, rng: np.random.Generator, m: Month, ev: pd.DataFrame, out: JsonLinesOut) -> pd.DataFrame:
     ev = ev.copy()
     ev["received"] = ev["event_time"].to_numpy() + _lag(rng, len(ev))
     # the same event delivered again later: the exchange does not deduplicate
@@ -337,11 +386,9 @@ def _write_events(run: Run, rng: np.random.Generator, m: Month, ev: pd.DataFrame
         for w, c, t, r, s, ss, a, an, o, ctx in zip(
             no, ev["company"].tolist(), when, received, state, sub, ev["area_code"].tolist(),
             ev["area_name"].tolist(), _json_str(ev["outlet_id"].tolist()), ev["context"].tolist())]
-    path = run.out / "courier" / f"events_{m.year}{m.month:02d}.jsonl"
-    write_lines(path, lines)
-    rel = run.rel(path)
+    first = out.write(lines)
     comp = ev["company"].tolist()
     for i in np.flatnonzero(kinds >= 0):
-        run.defects.add("courier_events", D.EVENT_KINDS[kinds[i]], file=rel, line=int(i) + 1,
+        run.defects.add("courier_events", D.EVENT_KINDS[kinds[i]], file=out.rel, line=first + int(i),
                         company=comp[i], waybill_no=no[i], received_at=received[i])
     return ev[kinds < 0].reset_index(drop=True)

@@ -38,17 +38,14 @@ FILE_KINDS = {TRUNCATED_FILE: "DOUYIN", WRONG_ENCODING: "TAOBAO", SCHEMA_MISMATC
 
 
 def pick_defects(rng: np.random.Generator, n: int, rate: float, kinds: list[str]) -> np.ndarray:
-    """An array of kind indices (-1 = clean) for n records.
-
-    The kinds take turns so each appears; with a positive rate at least one
-    record of each kind is defective when there are enough records.
-    """
+    """An array of kind indices (-1 = clean) for n records: about a share `rate`
+    of them, the kinds taking turns from a random start so each appears."""
     out = np.full(n, -1, dtype=np.int8)
     if rate <= 0 or n == 0:
         return out
-    k = min(n, max(len(kinds), int(round(n * rate))))
+    k = min(n, int(rng.binomial(n, rate)))
     chosen = rng.choice(n, size=k, replace=False)
-    out[chosen] = np.arange(k) % len(kinds)
+    out[chosen] = (np.arange(k) + rng.integers(len(kinds))) % len(kinds)
     return out
 
 

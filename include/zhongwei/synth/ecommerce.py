@@ -48,8 +48,9 @@ class Pending:
     exports: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def plan_month(run: Run, m: Month) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """Orders created in month m, per platform: (orders, lines)."""
+def plan_month(run: Run, m: Month) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """Orders created in month m, per platform: (orders, lines, exports), each
+    export row an (order, day) with the defect it will carry (-1: none)."""
     world = run.world
     rng = run.rng("ecommerce", m)
     p = progress(m)
@@ -109,7 +110,11 @@ def plan_month(run: Run, m: Month) -> dict[str, tuple[pd.DataFrame, pd.DataFrame
         comp_idx = np.array([COMPANIES.index(c) for c in orders.loc[ship_rows, "express_company"]], dtype=np.int64)
         orders.loc[ship_rows, "waybill_no"] = waybill_numbers_for_orders(m, comp_idx) if len(comp_idx) else []
         lines = _lines(rng, world, platform, orders, m)
-        planned[platform] = (orders, lines)
+        orders = orders.assign(month=m.ordinal, order_idx=np.arange(len(orders)))
+        exports = exports_of(orders, run.as_of).assign(month=m.ordinal)
+        exports["defect"] = D.pick_defects(rng, len(exports), run.defect_rate, D.ORDER_KINDS)
+        exports["file"] = [_file_name(platform, d) for d in exports["day"].to_numpy()]
+        planned[platform] = (orders, lines.assign(month=m.ordinal), exports)
     return planned
 
 
@@ -185,27 +190,19 @@ def exports_of(orders: pd.DataFrame, as_of: int) -> pd.DataFrame:
 
 
 
-def write_month(run: Run, m: Month, planned: dict, pending: Pending, truth) -> None:
+def write_month(run: Run, m: Month, planned: dict, pending: Pending) -> None:
     """Write the daily files of month m: this month's new exports and those carried over."""
-    for platform, (orders, lines) in planned.items():
-        orders = orders.assign(month=m.ordinal, order_idx=np.arange(len(orders)))
-        lines = lines.assign(month=m.ordinal)
-        exports = exports_of(orders, run.as_of).assign(month=m.ordinal)
-        rng = run.rng("ecommerce", m, part=1 + list(PLATFORM_SHARE).index(platform))
-        exports["defect"] = D.pick_defects(rng, len(exports), run.defect_rate, D.ORDER_KINDS)
-        exports["file"] = [_file_name(platform, d) for d in exports["day"].to_numpy()]
-        truth.add_orders(platform, m, orders, lines, exports, run.lost_files)
+    for platform, (orders, lines, exports) in planned.items():
         for store, frame in ((pending.orders, orders), (pending.lines, lines), (pending.exports, exports)):
             store[platform] = pd.concat([store[platform], frame], ignore_index=True) if platform in store else frame
 
     month_end_day = (int(m.end().timestamp()) + 8 * 3600) // 86400
     for platform in PLATFORM_SHARE:
         ex = pending.exports[platform]
-        now = ex[ex["day"] < month_end_day]
         pending.exports[platform] = ex[ex["day"] >= month_end_day].reset_index(drop=True)
-        long = _export_lines(now, pending.orders[platform], pending.lines[platform])
-        for file_name, rows in long.groupby("file", sort=True):
-            _write_file(run, platform, file_name, rows.reset_index(drop=True))
+        for file_name, day_exports in ex[ex["day"] < month_end_day].groupby("file", sort=True):
+            rows = _export_lines(day_exports, pending.orders[platform], pending.lines[platform])
+            _write_file(run, platform, file_name, rows)
         # forget the months whose orders have nothing left to export
         live = set(pending.exports[platform]["month"].unique().tolist())
         pending.orders[platform] = pending.orders[platform][pending.orders[platform]["month"].isin(live)]

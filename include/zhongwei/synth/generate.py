@@ -6,7 +6,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from zhongwei.synth import courier, ecommerce
@@ -57,13 +56,12 @@ def _lost_files(run: Run) -> dict[str, str]:
 
 def _shipped_orders(planned: dict, month_end: int) -> pd.DataFrame:
     parts = []
-    for platform, (orders, _) in planned.items():
+    for platform, (orders, _, _) in planned.items():
         shipped = orders[orders["shipped"] < month_end]
         parts.append(pd.DataFrame({"platform": platform, "row": shipped.index, "order_no": shipped["order_no"].to_numpy(),
                                    "ship_time": shipped["shipped"].to_numpy()}))
     refs = pd.concat(parts, ignore_index=True)
     refs["linked_company"] = None
-    refs["linked_index"] = np.nan
     refs["waybill_no"] = None
     return refs
 
@@ -83,16 +81,16 @@ def generate(cfg: SynthConfig) -> Summary:
     pending = ecommerce.Pending()
     for m in months:
         planned = ecommerce.plan_month(run, m)
-        for platform, (orders, _) in planned.items():
+        for platform, (orders, lines, exports) in planned.items():
             truth.note_order_shops(platform, orders)
+            truth.add_orders(platform, orders, lines, exports, run.lost_files)
         refs = _shipped_orders(planned, int(m.end().timestamp()))
-        waybills, events = courier.generate_month(run, m, refs)
+        courier.generate_month(run, m, refs, truth)
         for platform, linked in refs[refs["waybill_no"].notna()].groupby("platform"):
             orders = planned[platform][0]
             orders.loc[linked["row"].to_numpy(), "express_company"] = linked["linked_company"].to_numpy()
             orders.loc[linked["row"].to_numpy(), "waybill_no"] = linked["waybill_no"].to_numpy()
-        ecommerce.write_month(run, m, planned, pending, truth)
-        truth.add_courier(waybills, events)
+        ecommerce.write_month(run, m, planned, pending)
     truth.write(out / TRUTH_DIR / "indicators.csv")
     run.defects.close()
     files = [p for p in out.rglob("*") if p.is_file() and TRUTH_DIR not in p.parts]

@@ -55,11 +55,15 @@ class Truth:
         self.existing_orders: set[tuple[str, str]] = set()
         self.shop_of_order: dict[tuple[str, str], str] = {}
 
-    def _add(self, month, county, name, values=None, count=None) -> None:
+    def _add(self, month, county, name, values=None) -> None:
         """Sum values (or count rows) per (month, county) into a component."""
-        frame = pd.DataFrame({"m": month, "c": county, "v": 1 if values is None else values})
-        for (m, c), v in frame.groupby(["m", "c"])["v"].sum().items():
-            self.comp[(m, c, name)] += float(v)
+        keys = np.char.add(np.asarray(month, dtype=str), np.asarray(county, dtype=str))
+        if keys.size == 0:
+            return
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        weights = None if values is None else np.asarray(values, dtype=float)
+        for key, total in zip(uniq.tolist(), np.bincount(inverse, weights=weights, minlength=len(uniq)).tolist()):
+            self.comp[(key[:7], key[7:], name)] += total
 
     # --- ledgers -------------------------------------------------------------
     def add_registry(self, month: str, clean: dict[str, list[dict]]) -> None:
@@ -89,7 +93,7 @@ class Truth:
             self.comp[(month, county, "villages")] += self.villages_per_county[county]
 
     # --- e-commerce ------------------------------------------------------------
-    def add_orders(self, platform: str, month, orders: pd.DataFrame, lines: pd.DataFrame, exports: pd.DataFrame,
+    def add_orders(self, platform: str, orders: pd.DataFrame, lines: pd.DataFrame, exports: pd.DataFrame,
                    lost_files: dict[str, str]) -> None:
         ok = (exports["defect"] < 0) | (exports["defect"] == UNKNOWN_CATEGORY)
         ok &= ~exports["file"].isin(list(lost_files))
