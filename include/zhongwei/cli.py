@@ -44,5 +44,19 @@ def exchange_serve(data_dir: str, host: str, port: int, token: str, fault_rate: 
     run_server(data_dir, host=host, port=port, token=token, fault_rate=fault_rate, seed=seed)
 
 
+@main.command()
+@click.option("--month", required=True, help="The month to run, YYYY-MM.")
+@click.option("--only", type=click.Choice(["ingest"]), default=None, help="Run only this stage.")
+def run(month: str, only: str | None) -> None:
+    """Run the month's DAG runs locally through Airflow, in dependency order."""
+    from zhongwei.runner import run_month
+
+    outcomes = run_month(month, only=only)
+    for o in outcomes:
+        click.echo(f"{o.dag_id:<24} {o.state:<8} {'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}")
+    if any(o.state != "success" for o in outcomes):
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":
     main()

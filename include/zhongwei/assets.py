@@ -1,0 +1,8 @@
+"""The Airflow Assets the pipeline produces: ingestion updates the lake's tables,
+the warehouse build is scheduled on them, the publication on the marts."""
+from airflow.sdk import Asset
+
+LAKE_COURIER = Asset(name="lake_courier", uri="zhongwei://lake/courier")
+LAKE_ECOMMERCE = Asset(name="lake_ecommerce", uri="zhongwei://lake/ecommerce")
+LAKE_LEDGERS = Asset(name="lake_ledgers", uri="zhongwei://lake/ledgers")
+LAKE = [LAKE_COURIER, LAKE_ECOMMERCE, LAKE_LEDGERS]

@@ -1,0 +1,30 @@
+"""What every DAG of the project shares: owner, retries, time zone, run params."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param
+
+from zhongwei.config import TIMEZONE
+
+START = pendulum.datetime(2024, 1, 1, tz=TIMEZONE)
+
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+}
+
+WINDOW_PARAMS = {
+    "month": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                   description="Catch up a whole month in one run (YYYY-MM) instead of the scheduled period."),
+    "date": Param(None, type=["null", "string"], format="date",
+                  description="Run for one day (YYYY-MM-DD) instead of the previous day."),
+}
+
+
+def run_name(context) -> str:
+    """A file-name-safe id of the DAG run, used for validation results and ledger entries."""
+    return f"{context['dag'].dag_id}__{context['run_id']}".replace(":", "").replace("+", "")

@@ -1,0 +1,512 @@
+"""Platform order exports (ecommerce.md) -> one order shape across the four platforms.
+
+Each export file becomes two tables: `orders` (one row per order in the file)
+and `order_lines`. Amounts are integer fen. The same order recurs in later
+exports as its status moves on; the warehouse keeps its newest export, so every
+row carries `export_date` and `source_file`.
+
+Counting: `rows_arrived` is physical records — CSV records for Taobao and PDD,
+sheet rows (order lines) for Douyin, JSON lines for ZWYP. A Douyin order is taken
+whole or not at all: when one of its lines is rejected, its sibling lines in the
+same file are rejected too (`incomplete_order`).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from zhongwei.feeds import reasons
+from zhongwei.feeds.categories import category_notes
+from zhongwei.feeds.common import (
+    UTC_TIMESTAMP, Collector, ParsedBatch, RowError, build_table, file_stamp, nfkc_keys, norm_text,
+    optional_text, read_file_guarded, required_text, to_count, to_fen, to_instant,
+)
+from zhongwei.feeds.contract import (
+    AFTER_SALES_NONE, AFTER_SALES_PENDING, AFTER_SALES_REFUNDED, CITY_SUFFIXES, DISTRICT_SUFFIXES,
+    DOUYIN_COLUMNS, DOUYIN_PII_COLUMNS, DOUYIN_SHEET, DOUYIN_STATUS, DOUYIN_TRAFFIC_SOURCES,
+    EXPORT_FILE_NAMES, EXPRESS_ALIASES, LIVESTREAM_CHANNEL, MUNICIPALITIES, ORDER_NO_PATTERNS,
+    PDD_COLUMNS, PDD_ENCODING, PDD_PII_COLUMNS, PDD_STATUS, PLATFORMS, PROVINCE_SHORT_NAMES,
+    PROVINCE_SUFFIXES, STORE_PICKUP_CHANNEL, TAOBAO_COLUMNS, TAOBAO_ENCODING, TAOBAO_PII_COLUMNS,
+    TAOBAO_STATUS, ZWYP_CHANNELS, ZWYP_STATUS,
+)
+from zhongwei.feeds.divisions import Divisions, default_divisions
+from zhongwei.feeds.jsonfields import obj, optional_object, optional_string, string
+from zhongwei.feeds.pii import Deidentifier, is_masked
+from zhongwei.feeds.readers import (
+    Record, decode_json_object, open_csv, open_jsonl, open_workbook, sheet_records, sheet_rows,
+)
+
+ORDER_SCHEMA = pa.schema([
+    ("platform", pa.string()), ("order_no", pa.string()), ("shop_id", pa.string()),
+    ("export_date", pa.date32()), ("source_file", pa.string()), ("source_row", pa.int32()),
+    ("status_raw", pa.string()), ("status", pa.string()),
+    ("created_at", UTC_TIMESTAMP), ("paid_at", UTC_TIMESTAMP), ("completed_at", UTC_TIMESTAMP),
+    ("goods_fen", pa.int64()), ("shipping_fen", pa.int64()), ("paid_fen", pa.int64()),
+    ("refund_fen", pa.int64()), ("refund_requested_fen", pa.int64()), ("refunded_at", UTC_TIMESTAMP),
+    ("channel", pa.string()), ("is_livestream_order", pa.bool_()),
+    ("buyer_name_hash", pa.string()), ("buyer_name_masked", pa.string()), ("member_name_hash", pa.string()),
+    ("buyer_phone_hash", pa.string()), ("buyer_phone_masked", pa.string()), ("address_hash", pa.string()),
+    ("province", pa.string()), ("city", pa.string()), ("district", pa.string()),
+    ("ship_to_area_code", pa.string()),
+    ("express_company", pa.string()), ("waybill_no", pa.string()), ("pickup_outlet_id", pa.string()),
+])
+LINE_SCHEMA = pa.schema([
+    ("platform", pa.string()), ("order_no", pa.string()), ("line_no", pa.int32()),
+    ("sub_order_no", pa.string()), ("export_date", pa.date32()),
+    ("product_name", pa.string()), ("product_id", pa.string()), ("category_text", pa.string()),
+    ("qty", pa.int64()), ("unit_price_fen", pa.int64()), ("amount_fen", pa.int64()),
+    ("line_refund_fen", pa.int64()),
+    ("live_room_id", pa.string()), ("influencer_id", pa.string()), ("traffic_source", pa.string()),
+])
+SCHEMAS = {"orders": ORDER_SCHEMA, "order_lines": LINE_SCHEMA}
+_ORDER_COLUMNS = tuple(ORDER_SCHEMA.names)  # Schema.names builds a new list on every access
+_LINE_COLUMNS = tuple(LINE_SCHEMA.names)
+
+_TAOBAO_STATUS = nfkc_keys(TAOBAO_STATUS)
+_PDD_STATUS = nfkc_keys(PDD_STATUS)
+_DOUYIN_STATUS = nfkc_keys(DOUYIN_STATUS)
+_EXPRESS = nfkc_keys(EXPRESS_ALIASES)
+_AFTER_SALES = frozenset(AFTER_SALES_NONE | {AFTER_SALES_PENDING, AFTER_SALES_REFUNDED})
+_EXCEL_TEXT = re.compile(r'^="?(.*?)"?$')
+
+Notes = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class _Export:
+    """What every row of one export file shares."""
+
+    platform: str
+    export_date: date
+    source_file: str
+    deid: Deidentifier
+    divisions: Divisions
+
+    def order(self, record: Record, **fields: Any) -> dict[str, Any]:
+        """An `orders` row: every schema column, unknown ones null."""
+        row = dict.fromkeys(_ORDER_COLUMNS)
+        row.update(platform=self.platform, export_date=self.export_date, source_file=self.source_file,
+                   source_row=record.number, refund_requested_fen=0)
+        row.update(fields)
+        row["is_livestream_order"] = row["channel"] == LIVESTREAM_CHANNEL
+        return row
+
+    def line(self, order_no: str, line_no: int, **fields: Any) -> dict[str, Any]:
+        row = dict.fromkeys(_LINE_COLUMNS)
+        row.update(platform=self.platform, order_no=order_no, line_no=line_no, export_date=self.export_date)
+        row.update(fields)
+        return row
+
+    def buyer(self, name: object, phone: object) -> dict[str, str | None]:
+        name_hash, name_masked = self.deid.name(name)
+        phone_hash, phone_masked = self.deid.phone(phone)
+        return {"buyer_name_hash": name_hash, "buyer_name_masked": name_masked,
+                "buyer_phone_hash": phone_hash, "buyer_phone_masked": phone_masked}
+
+    def address_hash(self, region: Sequence[object], street: Sequence[object]) -> str | None:
+        """Hash of the whole address; none without a street part (it would not identify anyone)."""
+        streets = [text for text in map(norm_text, street) if text]
+        if not streets:
+            return None
+        return self.deid.hash(" ".join([text for text in map(norm_text, region) if text] + streets))
+
+
+# ---------------------------------------------------------------- shared field rules
+
+
+def _order_no(value: object, platform: str, name: str) -> str:
+    text = required_text(value, name)
+    if not ORDER_NO_PATTERNS[platform].match(text):
+        raise RowError(reasons.MALFORMED_RECORD, f"{name} {text!r} is not a {platform} order number")
+    return text
+
+
+def _status(value: object, name: str, mapping: Mapping[str, str]) -> tuple[str, str]:
+    """(status as written, normalised status); an unknown status is malformed.
+
+    Lookup is after NFKC (partners mix ，and ,); the raw text is kept as written.
+    """
+    text = required_text(value, name)
+    if text not in mapping:
+        raise RowError(reasons.MALFORMED_RECORD, f"{name} {text!r} is not a known status")
+    return str(value).strip(), mapping[text]
+
+
+def _after_sales(value: object, name: str) -> str:
+    text = required_text(value, name)
+    if text not in _AFTER_SALES:
+        raise RowError(reasons.MALFORMED_RECORD, f"{name} {text!r} is not a known after-sales state")
+    return text
+
+
+def _express(value: object) -> str | None:
+    """A courier code when the name is known, else the name as given."""
+    text = optional_text(value)
+    return _EXPRESS.get(text, text) if text else None
+
+
+def _place(value: object) -> str | None:
+    """A province/city/district cell; masked cells are no place."""
+    text = optional_text(value)
+    return None if text is None or is_masked(text) else text
+
+
+def _category(value: object, notes: Notes) -> str | None:
+    text = optional_text(value)
+    notes.extend(category_notes(text))
+    return text
+
+
+def _province(token: str) -> str | None:
+    if token in PROVINCE_SHORT_NAMES:
+        return PROVINCE_SHORT_NAMES[token]
+    return token if token in MUNICIPALITIES or token.endswith(PROVINCE_SUFFIXES) else None
+
+
+def _taobao_region(address: object) -> tuple[str | None, str | None, str | None]:
+    """Province, city, district from the first tokens of 收货地址, only when clearly so."""
+    tokens = [t for t in norm_text(address).split() if not is_masked(t)]
+    province = _province(tokens[0]) if tokens else None
+    city = tokens[1] if province and len(tokens) > 1 and tokens[1].endswith(CITY_SUFFIXES) else None
+    district = tokens[2] if city and len(tokens) > 2 and tokens[2].endswith(DISTRICT_SUFFIXES) else None
+    return province, city, district
+
+
+# ---------------------------------------------------------------- TAOBAO
+
+
+def _excel_text(value: object) -> str:
+    """The text inside Taobao's Excel-safe `="3871..."` wrapper (or the value as it is)."""
+    text = norm_text(value)
+    wrapped = _EXCEL_TEXT.match(text)
+    return wrapped.group(1) if wrapped else text
+
+
+def _taobao(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    cell = record.data
+    order_no = _order_no(_excel_text(cell["订单编号"]), "TAOBAO", "订单编号")
+    status_raw, status = _status(cell["订单状态"], "订单状态", _TAOBAO_STATUS)
+    goods = to_fen(cell["买家应付货款"], "买家应付货款")
+    refund = to_fen(cell["退款金额"], "退款金额", default=0)
+    refunded_at = to_instant(cell["退款完成时间"], "退款完成时间", required=False)
+    province, city, district = _taobao_region(cell["收货地址"])
+    order = export.order(
+        record, order_no=order_no, shop_id=required_text(cell["店铺Id"], "店铺Id"),
+        status_raw=status_raw, status=status,
+        created_at=to_instant(cell["订单创建时间"], "订单创建时间"),
+        paid_at=to_instant(cell["订单付款时间"], "订单付款时间", required=False),
+        goods_fen=goods, shipping_fen=to_fen(cell["买家应付邮费"], "买家应付邮费", default=0),
+        paid_fen=to_fen(cell["买家实际支付金额"], "买家实际支付金额"),
+        refund_fen=refund if refunded_at else 0, refund_requested_fen=0 if refunded_at else refund,
+        refunded_at=refunded_at,
+        member_name_hash=export.deid.hash(cell["买家会员名"]),
+        **export.buyer(cell["收货人姓名"], cell["联系手机"]),
+        address_hash=export.deid.hash(cell["收货地址"]),
+        province=province, city=city, district=district,
+        express_company=_express(cell["物流公司"]), waybill_no=optional_text(cell["物流单号"]),
+    )
+    line = export.line(
+        order_no, 0, product_name=optional_text(cell["宝贝标题"]),
+        category_text=_category(cell["商品类目"], notes),
+        qty=to_count(cell["宝贝总数量"], "宝贝总数量", minimum=1), amount_fen=goods,
+    )
+    return order, [line]
+
+
+# ---------------------------------------------------------------- PDD
+
+
+def _pdd(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    cell = record.data
+    order_no = _order_no(cell["订单号"], "PDD", "订单号")
+    status_raw, status = _status(cell["订单状态"], "订单状态", _PDD_STATUS)
+    after_sales = _after_sales(cell["售后状态"], "售后状态")
+    paid = to_fen(cell["用户实付金额(元)"], "用户实付金额(元)")
+    refund = to_fen(cell["退款金额(元)"], "退款金额(元)", default=0)
+    refunded_at = to_instant(cell["退款时间"], "退款时间", required=False)
+    # PDD orders exist only once paid: 订单成交时间 is both creation and payment.
+    paid_at = to_instant(cell["订单成交时间"], "订单成交时间")
+    region = [cell["省"], cell["市"], cell["区"]]
+    order = export.order(
+        record, order_no=order_no, shop_id=required_text(cell["店铺id"], "店铺id"),
+        status_raw=status_raw, status=status, created_at=paid_at, paid_at=paid_at,
+        completed_at=to_instant(cell["确认收货时间"], "确认收货时间", required=False),
+        goods_fen=paid, shipping_fen=0, paid_fen=paid,
+        refund_fen=refund if after_sales == AFTER_SALES_REFUNDED else 0,
+        refund_requested_fen=refund if after_sales == AFTER_SALES_PENDING else 0,
+        refunded_at=refunded_at if after_sales == AFTER_SALES_REFUNDED else None,
+        **export.buyer(cell["收货人"], cell["手机"]),
+        address_hash=export.address_hash(region, [cell["街道"]]),
+        province=_place(cell["省"]), city=_place(cell["市"]), district=_place(cell["区"]),
+        express_company=_express(cell["快递公司"]), waybill_no=optional_text(cell["快递单号"]),
+    )
+    line = export.line(
+        order_no, 0, product_name=optional_text(cell["商品"]), product_id=optional_text(cell["商品id"]),
+        category_text=_category(cell["商品类目"], notes),
+        qty=to_count(cell["商品数量(件)"], "商品数量(件)", minimum=1), amount_fen=paid,
+    )
+    return order, [line]
+
+
+# ---------------------------------------------------------------- ZWYP
+
+
+def _zwyp(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    data = decode_json_object(record.data)
+    order_no = _order_no(string(data, "order_id"), "ZWYP", "order_id")
+    status_raw, status = _status(string(data, "status"), "status", ZWYP_STATUS)
+    channel = string(data, "channel")
+    if channel not in ZWYP_CHANNELS:
+        raise RowError(reasons.MALFORMED_RECORD, f"channel {channel!r} is not one of {sorted(ZWYP_CHANNELS)}")
+    pickup_outlet = optional_string(data, "pickup_outlet_id")
+    if channel == STORE_PICKUP_CHANNEL and pickup_outlet is None:
+        raise RowError(reasons.MALFORMED_RECORD, "a store_pickup order without pickup_outlet_id")
+    items = data.get("items")
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        raise RowError(reasons.MALFORMED_RECORD, "items must be a non-empty list of objects")
+    lines = []
+    for line_no, item in enumerate(items):
+        qty = to_count(item.get("qty"), "items.qty", minimum=1, ints_only=True)
+        unit_price = to_fen(item.get("unit_price"), "items.unit_price", strings_only=True)
+        lines.append(export.line(
+            order_no, line_no, product_name=optional_string(item, "name"), product_id=optional_string(item, "sku"),
+            category_text=_category(optional_string(item, "category"), notes),
+            qty=qty, unit_price_fen=unit_price, amount_fen=qty * unit_price,
+        ))
+    refunded = to_fen(data.get("amount_refunded"), "amount_refunded", strings_only=True)
+    refunded_at = to_instant(data.get("refunded_at"), "refunded_at", required=False)
+    buyer = obj(data, "buyer")
+    ship_to = optional_object(data, "ship_to") or {}
+    area_code = optional_string(ship_to, "area_code")
+    express = optional_object(data, "express") or {}
+    order = export.order(
+        record, order_no=order_no, shop_id=string(data, "shop_id"), status_raw=status_raw, status=status,
+        created_at=to_instant(data.get("created_at"), "created_at"),
+        paid_at=to_instant(data.get("paid_at"), "paid_at", required=False),
+        goods_fen=sum(line["amount_fen"] for line in lines),
+        shipping_fen=to_fen(data.get("shipping_fee"), "shipping_fee", strings_only=True),
+        paid_fen=to_fen(data.get("amount_paid"), "amount_paid", strings_only=True),
+        refund_fen=refunded if refunded_at else 0,
+        refunded_at=refunded_at, channel=channel,
+        **export.buyer(optional_string(buyer, "name"), optional_string(buyer, "phone")),
+        address_hash=export.deid.hash(optional_string(ship_to, "address")),
+        ship_to_area_code=export.divisions.check(area_code, "ship_to.area_code") if area_code else None,
+        express_company=_express(optional_string(express, "company")),
+        waybill_no=optional_string(express, "waybill_no"), pickup_outlet_id=pickup_outlet,
+    )
+    return order, lines
+
+
+# ---------------------------------------------------------------- DOUYIN
+
+
+@dataclass
+class _DouyinLine:
+    """A sheet row: its line, and the order-level values the order takes from its first line."""
+
+    record: Record
+    order_no: str
+    shop_id: str
+    line: dict[str, Any]
+    head: dict[str, Any]
+    shipping_fen: int
+    after_sales: str
+    refund_fen: int
+    refunded_at: Any
+    notes: Notes
+
+
+def _douyin_line(record: Record, export: _Export) -> _DouyinLine:
+    cell = record.data
+    order_no = _order_no(cell["主订单编号"], "DOUYIN", "主订单编号")
+    status_raw, status = _status(cell["订单状态"], "订单状态", _DOUYIN_STATUS)
+    after_sales = _after_sales(cell["售后状态"], "售后状态")
+    refund = to_fen(cell["退款金额"], "退款金额", default=0)
+    notes: Notes = []
+    line = export.line(
+        order_no, 0, sub_order_no=_order_no(cell["子订单编号"], "DOUYIN", "子订单编号"),
+        product_name=optional_text(cell["选购商品"]), product_id=optional_text(cell["商品ID"]),
+        category_text=_category(cell["商品类目"], notes),
+        qty=to_count(cell["商品数量"], "商品数量", minimum=1),
+        unit_price_fen=to_fen(cell["商品单价"], "商品单价"), amount_fen=to_fen(cell["订单应付金额"], "订单应付金额"),
+        line_refund_fen=refund if after_sales == AFTER_SALES_REFUNDED else None,
+        live_room_id=optional_text(cell["直播间ID"]), influencer_id=optional_text(cell["达人ID"]),
+        traffic_source=optional_text(cell["流量来源"]),
+    )
+    region = [cell["省"], cell["市"], cell["区"]]
+    head = dict(
+        status_raw=status_raw, status=status,
+        created_at=to_instant(cell["订单提交时间"], "订单提交时间", excel=True),
+        paid_at=to_instant(cell["支付完成时间"], "支付完成时间", required=False, excel=True),
+        completed_at=to_instant(cell["订单完成时间"], "订单完成时间", required=False, excel=True),
+        **export.buyer(cell["收件人"], cell["收件人手机号"]),
+        address_hash=export.address_hash(region, [cell["街道"], cell["详细地址"]]),
+        province=_place(cell["省"]), city=_place(cell["市"]), district=_place(cell["区"]),
+        express_company=_express(cell["快递公司"]), waybill_no=optional_text(cell["快递单号"]),
+    )
+    return _DouyinLine(
+        record=record, order_no=order_no, shop_id=required_text(cell["店铺ID"], "店铺ID"), line=line, head=head,
+        shipping_fen=to_fen(cell["运费"], "运费", default=0), after_sales=after_sales, refund_fen=refund,
+        refunded_at=to_instant(cell["退款时间"], "退款时间", required=False, excel=True), notes=notes,
+    )
+
+
+def _douyin_order(lines: list[_DouyinLine], export: _Export) -> dict[str, Any]:
+    """One order from its lines: order-level values from the first line, amounts summed."""
+    first = lines[0]
+    goods = sum(line.line["amount_fen"] for line in lines)
+    shipping = sum(line.shipping_fen for line in lines)  # the contract puts it on the first line only
+    refunded = [line for line in lines if line.after_sales == AFTER_SALES_REFUNDED]
+    live = any(line.line["live_room_id"] for line in lines)
+    traffic = next((line.line["traffic_source"] for line in lines if line.line["traffic_source"]), None)
+    return export.order(
+        first.record, order_no=first.order_no, shop_id=first.shop_id, **first.head,
+        goods_fen=goods, shipping_fen=shipping, paid_fen=goods + shipping if first.head["paid_at"] else 0,
+        refund_fen=sum(line.refund_fen for line in refunded),
+        refund_requested_fen=sum(line.refund_fen for line in lines if line.after_sales == AFTER_SALES_PENDING),
+        refunded_at=max((line.refunded_at for line in refunded if line.refunded_at), default=None),
+        channel=LIVESTREAM_CHANNEL if live else DOUYIN_TRAFFIC_SOURCES.get(traffic, traffic) if traffic else None,
+    )
+
+
+def _douyin_key(record: Record) -> str | None:
+    """The 主订单编号 a row claims, when it can be read at all (to find its siblings)."""
+    try:
+        return norm_text(record.data["主订单编号"]) or None
+    except RowError:
+        return None
+
+
+def _parse_douyin(records: Iterable[Record], export: _Export, col: Collector) -> dict[str, pa.Table]:
+    groups: dict[str, list[_DouyinLine]] = {}
+    spoiled: dict[str, str] = {}  # order -> location of its first rejected line
+    for record in records:
+        try:
+            parsed = _douyin_line(record, export)
+            first = groups.get(parsed.order_no, [parsed])[0]
+            if parsed.shop_id != first.shop_id:
+                raise RowError(reasons.MALFORMED_RECORD, f"店铺ID {parsed.shop_id!r} differs from the order's first line")
+        except RowError as error:
+            col.reject(record.location, error, record.raw())
+            key = _douyin_key(record)
+            if key is not None:
+                spoiled.setdefault(key, record.location)
+            continue
+        groups.setdefault(parsed.order_no, []).append(parsed)
+    orders, lines = [], []
+    for order_no, group in groups.items():
+        if order_no in spoiled:
+            for line in group:
+                detail = f"order {order_no} lost its line at {spoiled[order_no]}; an order loads whole or not at all"
+                col.reject(line.record.location, RowError(reasons.INCOMPLETE_ORDER, detail), line.record.raw())
+            continue
+        for line_no, line in enumerate(group):
+            line.line["line_no"] = line_no
+            lines.append(line.line)
+            col.accept(line.record.location, line.notes, line.record.raw)
+        orders.append(_douyin_order(group, export))
+    return {"orders": build_table(orders, ORDER_SCHEMA), "order_lines": build_table(lines, LINE_SCHEMA)}
+
+
+# ---------------------------------------------------------------- files
+
+Converter = Callable[[Record, _Export, Notes], tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
+def _parse_each(records: Iterable[Record], export: _Export, col: Collector, convert: Converter) -> dict[str, pa.Table]:
+    """Platforms with one record per order."""
+    orders, lines = [], []
+    for record in records:
+        notes: Notes = []
+        try:
+            order, order_lines = convert(record, export, notes)
+        except RowError as error:
+            col.reject(record.location, error, record.raw())
+            continue
+        orders.append(order)
+        lines.extend(order_lines)
+        col.accept(record.location, notes, record.raw)
+    return {"orders": build_table(orders, ORDER_SCHEMA), "order_lines": build_table(lines, LINE_SCHEMA)}
+
+
+def _records(platform: str, path: Path, col: Collector) -> Iterable[Record]:
+    """The file's records, after its file-level checks."""
+    if platform == "TAOBAO":
+        return open_csv(path, encoding=TAOBAO_ENCODING, columns=TAOBAO_COLUMNS, other_encodings=(PDD_ENCODING,),
+                        pii_columns=TAOBAO_PII_COLUMNS, col=col)
+    if platform == "PDD":
+        return open_csv(path, encoding=PDD_ENCODING, columns=PDD_COLUMNS, other_encodings=(TAOBAO_ENCODING,),
+                        pii_columns=PDD_PII_COLUMNS, col=col)
+    if platform == "DOUYIN":
+        rows = sheet_rows(open_workbook(path), DOUYIN_SHEET)
+        return sheet_records(path, DOUYIN_SHEET, rows, 0, columns=DOUYIN_COLUMNS, pii_columns=DOUYIN_PII_COLUMNS,
+                             col=col)
+    return open_jsonl(path, col)
+
+
+_CONVERTERS: dict[str, Converter] = {"TAOBAO": _taobao, "PDD": _pdd, "ZWYP": _zwyp}
+
+
+def parse_platform_file(
+    platform: str, path: Path | str, *, deid: Deidentifier | None = None, divisions: Divisions | None = None,
+) -> ParsedBatch:
+    """One platform export file -> tables `orders` and `order_lines`.
+
+    `platform` is one of TAOBAO, PDD, DOUYIN, ZWYP; the file name must be
+    `orders_YYYYMMDD.<ext>` (its date is `export_date`). Batch metadata: platform,
+    source_file, export_date.
+    """
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}; expected one of {PLATFORMS}")
+    path = Path(path)
+    metadata = {"platform": platform, "source_file": path.name}
+
+    def parse() -> ParsedBatch:
+        export = _Export(
+            platform=platform, export_date=file_stamp(path, EXPORT_FILE_NAMES[platform], "%Y%m%d"),
+            source_file=path.name, deid=deid or Deidentifier.from_settings(),
+            divisions=default_divisions() if divisions is None else divisions,
+        )
+        col = Collector()
+        records = _records(platform, path, col)
+        if platform == "DOUYIN":
+            tables = _parse_douyin(records, export, col)
+        else:
+            tables = _parse_each(records, export, col, _CONVERTERS[platform])
+        return col.finish(tables, **metadata, export_date=export.export_date)
+
+    return read_file_guarded(path, SCHEMAS, parse, **metadata)
+
+
+def parse_taobao(
+    path: Path | str, *, deid: Deidentifier | None = None, divisions: Divisions | None = None,
+) -> ParsedBatch:
+    """A Taobao `orders_YYYYMMDD.csv` (GB18030); see `parse_platform_file`."""
+    return parse_platform_file("TAOBAO", path, deid=deid, divisions=divisions)
+
+
+def parse_pdd(
+    path: Path | str, *, deid: Deidentifier | None = None, divisions: Divisions | None = None,
+) -> ParsedBatch:
+    """A PDD `orders_YYYYMMDD.csv` (UTF-8 with BOM); see `parse_platform_file`."""
+    return parse_platform_file("PDD", path, deid=deid, divisions=divisions)
+
+
+def parse_douyin(
+    path: Path | str, *, deid: Deidentifier | None = None, divisions: Divisions | None = None,
+) -> ParsedBatch:
+    """A Douyin `orders_YYYYMMDD.xlsx` (sheet 订单明细, a row per line); see `parse_platform_file`."""
+    return parse_platform_file("DOUYIN", path, deid=deid, divisions=divisions)
+
+
+def parse_zwyp(
+    path: Path | str, *, deid: Deidentifier | None = None, divisions: Divisions | None = None,
+) -> ParsedBatch:
+    """A ZWYP `orders_YYYYMMDD.jsonl` (an order per line); see `parse_platform_file`."""
+    return parse_platform_file("ZWYP", path, deid=deid, divisions=divisions)

@@ -1,0 +1,230 @@
+"""Reading partner files into records, with the file-level checks done first.
+
+Each opener validates what makes a file unreadable as a whole (empty or cut
+bytes, wrong encoding, missing sheet or columns) before it returns, raising
+`FileError`; only then are records produced, one `Record` per physical row or
+line. Blank rows are counted as ignored, not as arrived.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from zhongwei.feeds import reasons
+from zhongwei.feeds.common import Collector, FileError, RowError, clip, label_text, norm_text, raw_row
+from zhongwei.feeds.pii import redact_json_line
+
+ZIP_MAGIC = b"PK\x03\x04"
+UTF8_BOM = b"\xef\xbb\xbf"
+REPLACEMENT_CHAR = "\ufffd"
+BLANK = "blank"
+# Says which rows are not records (e.g. a ledger's totals row): the kind, or None.
+Classifier = Callable[[Sequence[object]], str | None]
+
+
+@dataclass(slots=True)
+class Record:
+    """One physical record: where it is, its data, and how to show it redacted.
+
+    `data` is a dict keyed by (NFKC) header name for tabular files and the
+    line's text for JSON Lines (decoded by the parser, so that a broken line is
+    a rejected record, not an error of the reader).
+    """
+
+    location: str
+    number: int
+    data: Any
+    _raw: Callable[[], str]
+
+    def raw(self) -> str:
+        return self._raw()
+
+
+def _blank(values: Sequence[object]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def missing_columns(header: Sequence[str], columns: Sequence[str]) -> list[str]:
+    """The contract's columns (as the contract spells them) that the header lacks."""
+    present = set(header)
+    return [c for c in columns if norm_text(c) not in present]
+
+
+def _tabular_records(
+    rows: Iterator[tuple[int, Sequence[object]]], header: list[str], prefix: str,
+    pii_columns: Collection[str], col: Collector, classify: Classifier | None = None, undecodable: bool = False,
+) -> Iterator[Record]:
+    """Records of data rows; `prefix` + row number is a record's location.
+
+    `undecodable` says the text holds replacement characters, so rows are checked for them.
+    """
+    width = len(header)
+    for number, values in rows:
+        kind = BLANK if _blank(values) else classify(values) if classify else None
+        if kind is not None:
+            col.ignored[kind] += 1
+            continue
+        col.arrived += 1
+        location = f"{prefix}{number}"
+        raw = (lambda v=values: raw_row(v, header, pii_columns))
+        if len(values) != width:
+            detail = f"{len(values)} fields, the header has {width}"
+            col.reject(location, RowError(reasons.MALFORMED_RECORD, detail), raw())
+            continue
+        if undecodable and any(isinstance(v, str) and REPLACEMENT_CHAR in v for v in values):
+            detail = "bytes that are not valid in the file's encoding"
+            col.reject(location, RowError(reasons.MALFORMED_RECORD, detail), raw())
+            continue
+        yield Record(location, number, dict(zip(header, values)), raw)
+
+
+def open_csv(
+    path: Path, *, encoding: str, columns: Sequence[str], other_encodings: Sequence[str],
+    pii_columns: Collection[str], col: Collector,
+) -> Iterator[Record]:
+    """Records of a CSV export whose header holds every contract column.
+
+    A header that only reads right in one of `other_encodings` is `wrong_encoding`;
+    otherwise missing columns are `schema_mismatch`. Undecodable bytes elsewhere
+    only spoil their own row.
+    """
+    data = path.read_bytes()
+    if not data:
+        raise FileError(reasons.TRUNCATED_FILE, "the file is empty")
+    text = data.decode(encoding, errors="replace")
+    lines = csv.reader(io.StringIO(text, newline=""))
+    header = [norm_text(h) for h in next(lines, [])]
+    missing = missing_columns(header, columns)
+    if missing:
+        first_line = data.split(b"\n", 1)[0]
+        for other in other_encodings:
+            try:
+                other_header = next(csv.reader([first_line.decode(other).rstrip("\r")]), [])
+            except UnicodeDecodeError:
+                continue
+            if not missing_columns([norm_text(h) for h in other_header], columns):
+                raise FileError(reasons.WRONG_ENCODING, f"the file is {other}, the contract says {encoding}")
+        raise FileError(reasons.SCHEMA_MISMATCH, f"missing columns: {', '.join(missing)}")
+    return _tabular_records(_csv_rows(lines), header, f"{path.name}:line ", pii_columns, col,
+                            undecodable=REPLACEMENT_CHAR in text)
+
+
+def _csv_rows(lines: Any) -> Iterator[tuple[int, Sequence[object]]]:
+    """(first physical line, fields) of each CSV record after the header."""
+    previous = lines.line_num
+    while True:
+        try:
+            fields = next(lines)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            fields = [f"<csv error: {exc}>"]
+        yield previous + 1, fields
+        previous = lines.line_num
+
+
+def open_workbook(path: Path) -> CalamineWorkbook:
+    """An xlsx workbook; cut or corrupt zip bytes are `truncated_file`."""
+    data = path.read_bytes()
+    if not data:
+        raise FileError(reasons.TRUNCATED_FILE, "the file is empty")
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several types for broken zips and XML
+        reason = reasons.TRUNCATED_FILE if data.startswith(ZIP_MAGIC) else reasons.UNREADABLE_FILE
+        raise FileError(reason, f"not a readable xlsx workbook: {exc}") from None
+
+
+def sheet_rows(workbook: CalamineWorkbook, sheet: str) -> list[list[object]]:
+    """All rows of a sheet from A1, so that list index + 1 is the Excel row number."""
+    if sheet not in workbook.sheet_names:
+        present = ", ".join(workbook.sheet_names)
+        raise FileError(reasons.SCHEMA_MISMATCH, f"sheet {sheet!r} is missing (sheets: {present})")
+    try:
+        return workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as exc:  # a damaged part inside an otherwise readable zip
+        raise FileError(reasons.TRUNCATED_FILE, f"sheet {sheet!r} cannot be read: {exc}") from None
+
+
+def sheet_records(
+    path: Path, sheet: str, rows: list[list[object]], header_row: int, *, columns: Sequence[str],
+    pii_columns: Collection[str], col: Collector, classify: Classifier | None = None,
+) -> Iterator[Record]:
+    """Records below the header row (0-based index into `rows`) of a sheet.
+
+    Locations read `<file>:sheet <sheet> row <Excel row number>`.
+    """
+    header = [label_text(h) for h in rows[header_row]] if header_row < len(rows) else []
+    missing = missing_columns(header, columns)
+    if missing:
+        raise FileError(reasons.SCHEMA_MISMATCH, f"sheet {sheet}: missing columns: {', '.join(missing)}")
+    numbered = ((index + 1, values) for index, values in enumerate(rows) if index > header_row)
+    return _tabular_records(numbered, header, f"{path.name}:sheet {sheet} row ", pii_columns, col, classify)
+
+
+def open_jsonl(path: Path, col: Collector, *, other_encodings: Sequence[str] = ("gb18030",)) -> Iterator[Record]:
+    """One record per non-blank line (text, not yet decoded); a BOM is tolerated.
+
+    A file in which no non-ASCII line is UTF-8 but which reads cleanly in one of
+    `other_encodings` is `wrong_encoding`; otherwise invalid bytes (a damaged or
+    cut line) only spoil their own line. Lines are split on newlines only (JSON
+    strings may hold U+2028, which `splitlines` would break on). An empty file is a day without records, not an error.
+    """
+    data = path.read_bytes().removeprefix(UTF8_BOM)
+    chunks = data.split(b"\n")
+    if chunks and not chunks[-1]:
+        chunks.pop()
+    cut_at_end = not data.endswith(b"\n")
+    lines, bad_lines, good_non_ascii = [], 0, False
+    for index, chunk in enumerate(chunks):
+        try:
+            # A last line cut inside a character is a cut line, not another encoding.
+            final = not (cut_at_end and index == len(chunks) - 1)
+            line = codecs.getincrementaldecoder("utf-8")().decode(chunk, final=final)
+            good_non_ascii = good_non_ascii or not chunk.isascii()
+        except UnicodeDecodeError:
+            line = chunk.decode("utf-8", errors="replace")
+            bad_lines += 1
+        lines.append(line.removesuffix("\r"))
+    if bad_lines and not good_non_ascii:
+        for other in other_encodings:
+            try:
+                data.decode(other)
+            except UnicodeDecodeError:
+                continue
+            raise FileError(reasons.WRONG_ENCODING, f"the file is {other}, the contract says UTF-8")
+    return _jsonl_records(path.name, lines, col)
+
+
+def _jsonl_records(name: str, lines: list[str], col: Collector) -> Iterator[Record]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            col.ignored[BLANK] += 1
+            continue
+        col.arrived += 1
+        yield Record(f"{name}:line {number}", number, line, lambda t=line: clip(redact_json_line(t) or ""))
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_json_object(text: str) -> dict[str, Any]:
+    """A JSON Lines record that must be an object; cut or invalid lines are malformed."""
+    if REPLACEMENT_CHAR in text:
+        raise RowError(reasons.MALFORMED_RECORD, "bytes that are not valid UTF-8")
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise RowError(reasons.MALFORMED_RECORD, f"not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise RowError(reasons.MALFORMED_RECORD, f"a JSON {type(value).__name__}, not an object")
+    return value
