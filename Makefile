@@ -18,10 +18,13 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/pip check
 	touch $@
 
-## demo: generate a 14-month inbox at small scale (the later stages extend this into the whole pipeline)
+## demo: generate a 14-month inbox at small scale, then ingest it through the real Airflow DAGs
 demo: install
-	rm -rf $(ZW_DATA)/inbox
+	rm -rf $(ZW_DATA)/inbox $(ZW_DATA)/lake $(ZW_DATA)/quality
 	$(BIN)/zw synth --out $(ZW_DATA)/inbox --months $(DEMO_MONTHS) --scale $(DEMO_SCALE) --defect-rate 0.005
+	@# exit status 3: the run finished, but the files broken on purpose failed their checks
+	$(BIN)/zw run --month $(DEMO_MONTHS) --only ingest; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]
+	$(BIN)/zw ledger
 
 
 ## test: the whole test suite (what CI runs)

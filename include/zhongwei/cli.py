@@ -45,17 +45,50 @@ def exchange_serve(data_dir: str, host: str, port: int, token: str, fault_rate: 
 
 
 @main.command()
-@click.option("--month", required=True, help="The month to run, YYYY-MM.")
+@click.option("--month", required=True, help="The month to run, YYYY-MM, or a range YYYY-MM:YYYY-MM in one go.")
 @click.option("--only", type=click.Choice(["ingest"]), default=None, help="Run only this stage.")
 def run(month: str, only: str | None) -> None:
-    """Run the month's DAG runs locally through Airflow, in dependency order."""
+    """Run the month's DAG runs locally through Airflow, in dependency order.
+
+    Exit status: 0 when everything passed; 3 when everything ran but some
+    batches failed their quality checks (listed); 1 when a task failed otherwise.
+    """
     from zhongwei.runner import run_month
 
     outcomes = run_month(month, only=only)
     for o in outcomes:
         click.echo(f"{o.dag_id:<24} {o.state:<8} {'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}")
-    if any(o.state != "success" for o in outcomes):
+    batches = [b for o in outcomes for b in o.failed_batches]
+    if batches:
+        click.echo(f"{len(batches)} batches failed their checks (in the lake, marked failed in the ledger):")
+        for b in batches:
+            click.echo(f"  - {b}")
+    if any(o.crashed_tasks for o in outcomes):
         raise SystemExit(1)
+    if batches:
+        raise SystemExit(3)
+
+
+@main.command()
+@click.option("--failed", is_flag=True, help="List only the batches that failed their checks.")
+def ledger(failed: bool) -> None:
+    """What the load ledger says: batches per feed and status, or the failed ones."""
+    from collections import Counter
+
+    from zhongwei.config import Settings
+    from zhongwei.lake import Lake
+
+    lake = Lake(Settings.from_env().lake)
+    for feed in lake.feeds():
+        entries = lake.ledger(feed)
+        if failed:
+            for e in entries:
+                if e["status"] == "failed":
+                    click.echo(f"{feed:<18} {e['batch_id']:<42} {e['failure']}")
+            continue
+        status = Counter(e["status"] for e in entries)
+        rows = {k: sum(e[k] for e in entries) for k in ("rows_arrived", "rows_loaded", "rows_quarantined", "duplicates")}
+        click.echo(f"{feed:<18} {len(entries):>6} batches {dict(status)}  " + "  ".join(f"{k}={v}" for k, v in rows.items()))
 
 
 if __name__ == "__main__":

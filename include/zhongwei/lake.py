@@ -88,6 +88,7 @@ class LedgerEntry:
     failure: str | None = None
     duplicate_of: str | None = None
     quality: dict[str, Any] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)  # what the batch wrote, relative to the lake
     run_id: str | None = None
     loaded_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
@@ -117,12 +118,17 @@ class Lake:
     def write_batch(self, entry: LedgerEntry, tables: dict[str, pa.Table], quarantine: pa.Table,
                     warnings: pa.Table) -> None:
         """The batch's data, then its issues, then its ledger entry (written last: it says the batch is complete)."""
+        entry.files = []
         for name, table in tables.items():
-            write_parquet(self.table_path(name, entry.partition), table)
+            path = self.table_path(name, entry.partition)
+            write_parquet(path, table)
+            entry.files.append(path.relative_to(self.root).as_posix())
         for kind, table in (("quarantine", quarantine), ("warnings", warnings)):
             path = self.issues_path(kind, entry.feed, entry.batch_id)
             if table.num_rows:
-                write_parquet(path, table)
+                batch = pa.array([entry.batch_id] * table.num_rows, pa.string())
+                write_parquet(path, table.add_column(0, "batch_id", batch))
+                entry.files.append(path.relative_to(self.root).as_posix())
             elif path.exists():
                 path.unlink()  # a rerun that no longer rejects anything
         record = asdict(entry)

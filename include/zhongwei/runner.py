@@ -73,6 +73,8 @@ class DagOutcome:
     dag_id: str
     state: str
     failed_tasks: list[str]
+    failed_batches: list[str]  # batches that failed their checks: the data's fault
+    crashed_tasks: list[str]  # tasks that failed for any other reason: the code's or the system's
 
 
 def load_dags() -> dict:
@@ -87,11 +89,17 @@ def load_dags() -> dict:
 def run_dag(dag, month: str) -> DagOutcome:
     from airflow.utils.state import TaskInstanceState
 
+    from zhongwei.ingest.tasks import FAILED_BATCHES
+
     # a distinct logical date per call: reruns of a month are new DAG runs, as in production
     run = dag.test(run_conf={"month": month}, logical_date=datetime.now().astimezone())
-    failed = [ti.task_id for ti in run.get_task_instances()
-              if ti.state in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED)]
-    return DagOutcome(dag.dag_id, str(run.state), failed)
+    failed, crashed, batches = [], [], []
+    for ti in run.get_task_instances():
+        if ti.state in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED):
+            failed.append(ti.task_id)
+            reported = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index, key=FAILED_BATCHES)
+            (batches.extend(reported) if reported else crashed.append(ti.task_id))
+    return DagOutcome(dag.dag_id, str(run.state), failed, batches, crashed)
 
 
 def run_month(month: str, only: str | None = None, settings: Settings | None = None) -> list[DagOutcome]:

@@ -17,10 +17,10 @@ from feedkit import (
 from zhongwei.feeds import ParsedBatch, parse_douyin, parse_taobao, parse_waybills, parse_zwyp
 from zhongwei.feeds.contract import DOUYIN_COLUMNS, TAOBAO_COLUMNS
 
-TAOBAO_ROWS = 100_000
-DOUYIN_ROWS = 50_000  # 25 000 orders of two lines
-ZWYP_LINES = 20_000
-COURIER_RECORDS = 50_000
+TAOBAO_ROWS = 20_000
+DOUYIN_ROWS = 10_000  # 5 000 orders of two lines
+ZWYP_LINES = 5_000
+COURIER_RECORDS = 10_000
 
 
 def _timed(label: str, rows: int, parse: Callable[[], ParsedBatch]) -> ParsedBatch:

@@ -18,8 +18,10 @@ DEFAULT_ARGS = {
 }
 
 WINDOW_PARAMS = {
-    "month": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                   description="Catch up a whole month in one run (YYYY-MM) instead of the scheduled period."),
+    "month": Param(None, type=["null", "string"],
+                   pattern=r"^\d{4}-(0[1-9]|1[0-2])(:\d{4}-(0[1-9]|1[0-2]))?$",
+                   description="Catch up a whole month (YYYY-MM), or a range of months (YYYY-MM:YYYY-MM), "
+                               "in one run instead of the scheduled period."),
     "date": Param(None, type=["null", "string"], format="date",
                   description="Run for one day (YYYY-MM-DD) instead of the previous day."),
 }

@@ -100,8 +100,10 @@ def open_csv(
     if not data:
         raise FileError(reasons.TRUNCATED_FILE, "the file is empty")
     text = data.decode(encoding, errors="replace")
-    lines = csv.reader(io.StringIO(text, newline=""))
-    header = [norm_text(h) for h in next(lines, [])]
+    # The exports hold one record per line (no field spans lines), so each line is
+    # read on its own: a quote a partner left open spoils its own row, not the rest.
+    lines = text.splitlines()
+    header = [norm_text(h) for h in next(csv.reader(lines[:1]), [])]
     missing = missing_columns(header, columns)
     if missing:
         first_line = data.split(b"\n", 1)[0]
@@ -113,22 +115,18 @@ def open_csv(
             if not missing_columns([norm_text(h) for h in other_header], columns):
                 raise FileError(reasons.WRONG_ENCODING, f"the file is {other}, the contract says {encoding}")
         raise FileError(reasons.SCHEMA_MISMATCH, f"missing columns: {', '.join(missing)}")
-    return _tabular_records(_csv_rows(lines), header, f"{path.name}:line ", pii_columns, col,
+    return _tabular_records(_csv_rows(lines[1:]), header, f"{path.name}:line ", pii_columns, col,
                             undecodable=REPLACEMENT_CHAR in text)
 
 
-def _csv_rows(lines: Any) -> Iterator[tuple[int, Sequence[object]]]:
-    """(first physical line, fields) of each CSV record after the header."""
-    previous = lines.line_num
-    while True:
+def _csv_rows(lines: list[str]) -> Iterator[tuple[int, Sequence[object]]]:
+    """(physical line number, fields) of each line after the header."""
+    for number, line in enumerate(lines, start=2):
         try:
-            fields = next(lines)
-        except StopIteration:
-            return
+            fields = next(csv.reader([line], strict=True), [])
         except csv.Error as exc:
             fields = [f"<csv error: {exc}>"]
-        yield previous + 1, fields
-        previous = lines.line_num
+        yield number, fields
 
 
 def open_workbook(path: Path) -> CalamineWorkbook:

@@ -50,6 +50,11 @@ class Batch:
     def rows_arrived(self) -> int:
         return self.parsed.rows_arrived + self.duplicates
 
+    @property
+    def key(self) -> str:
+        """Unique within a task (a company's waybills and events share batch ids)."""
+        return f"{self.feed}/{self.batch_id}"
+
 
 def _history(lake: Lake, feed: str, source: str) -> list[int]:
     entries = [e for e in lake.ledger(feed) if e["source"] == source and e["status"] == "loaded"]
@@ -65,7 +70,7 @@ def _health_frame(lake: Lake, batches: list[Batch]) -> pd.DataFrame:
         median = statistics.median(recent) if recent else None
         loaded, rejected = b.parsed.rows_loaded, len(b.parsed.rejected)
         rows.append({
-            BATCH: b.batch_id, "rows_loaded": loaded, "rows_quarantined": rejected,
+            BATCH: b.key, "rows_arrived": b.rows_arrived, "rows_loaded": loaded, "rows_quarantined": rejected,
             "quarantined_share": rejected / max(loaded + rejected, 1),
             "volume_vs_recent": loaded / median if median and median >= MIN_VOLUME_FOR_BAND else None,
         })
@@ -85,26 +90,27 @@ def _groups(batches: list[Batch]) -> Iterable[list[Batch]]:
 
 
 def _validate(quality: Quality, lake: Lake, batches: list[Batch], run_name: str) -> dict[str, list[dict]]:
-    """Quality results per batch id: a list of suite results."""
-    results: dict[str, list[dict]] = {b.batch_id: [] for b in batches}
+    """Quality results per batch key: a list of suite results."""
+    results: dict[str, list[dict]] = {b.key: [] for b in batches}
     readable = [b for b in batches if b.parsed.file_error is None and b.duplicate_of is None]
     for k, group in enumerate(_groups(readable)):
-        ids = [b.batch_id for b in group]
+        keys = [b.key for b in group]
         by_table: dict[str, list[pa.Table]] = {}
         for b in group:
             for name, table in b.parsed.tables.items():
                 lake_name = b.table_names[name]
                 by_table.setdefault(lake_name, []).append(
-                    table.append_column(BATCH, pa.array([b.batch_id] * table.num_rows, pa.string())))
+                    table.append_column(BATCH, pa.array([b.key] * table.num_rows, pa.string())))
         frames = {name: pa.concat_tables(tables).to_pandas() for name, tables in by_table.items()}
         frames["batch_health"] = _health_frame(lake, group)
         for suite, frame in frames.items():
             if not quality.has_suite(suite) or frame.empty:
                 continue
             outcome = quality.validate(suite, frame, f"{run_name}-{k}")
-            for batch_id in ids:
-                if batch_id in set(frame[BATCH]):
-                    results[batch_id].append(outcome.for_batch(batch_id))
+            present = set(frame[BATCH])
+            for key in keys:
+                if key in present:
+                    results[key].append(outcome.for_batch(key))
     return results
 
 
@@ -114,7 +120,7 @@ def load(lake: Lake, quality: Quality, batches: list[Batch], run_name: str) -> l
     entries = []
     for b in batches:
         p = b.parsed
-        suites = quality_results[b.batch_id]
+        suites = quality_results[b.key]
         failure = None
         if b.duplicate_of:
             status = "duplicate_file"

@@ -43,45 +43,55 @@ def registry_files(inbox: Path, window: Window) -> list[Path]:
             if (p := inbox / "registry" / f"电商企业及培训台账_{m.replace('-', '')}.xlsx").exists()]
 
 
-def _file_batch(lake: Lake, path: Path, feed: str, source: str, partition: dict[str, str], parsed,
-                table_names: dict[str, str]) -> Batch:
-    checksum = file_checksum(path)
-    batch_id = f"{source}__{path.name}"
-    twin = lake.find_by_checksum(feed, checksum, other_than=batch_id)
-    batch = Batch(feed=feed, source=source, batch_id=batch_id, partition=partition, origin=str(path),
-                  parsed=parsed, table_names=table_names, checksum=checksum, size_bytes=path.stat().st_size)
-    if twin:
-        batch.duplicate_of, batch.duplicates = twin["batch_id"], parsed.rows_arrived
-    return batch
+class FileBatches:
+    """The file batches of one task, each checked against earlier loads and against
+    the files before it in the same run for identical content."""
+
+    def __init__(self, lake: Lake, feed: str):
+        self.lake, self.feed = lake, feed
+        self.batches: list[Batch] = []
+        self._seen: dict[str, str] = {}  # checksum -> batch id, this run
+
+    def add(self, path: Path, source: str, partition: dict[str, str], parsed, table_names: dict[str, str]) -> None:
+        checksum = file_checksum(path)
+        batch_id = f"{source}__{path.name}"
+        batch = Batch(feed=self.feed, source=source, batch_id=batch_id, partition=partition, origin=str(path),
+                      parsed=parsed, table_names=table_names, checksum=checksum, size_bytes=path.stat().st_size)
+        earlier = self.lake.find_by_checksum(self.feed, checksum, other_than=batch_id)
+        twin = self._seen.get(checksum) or (earlier["batch_id"] if earlier else None)
+        if twin and twin != batch_id:
+            batch.duplicate_of, batch.duplicates = twin, parsed.rows_arrived
+        else:
+            self._seen[checksum] = batch_id
+        self.batches.append(batch)
 
 
 def ingest_platform(lake: Lake, quality: Quality, inbox: Path, platform: str, window: Window,
                     run_name: str) -> list[LedgerEntry]:
-    batches = []
+    batches = FileBatches(lake, "ecommerce")
     for path in platform_files(inbox, platform, window):
         export_date = re.search(r"(\d{8})", path.name).group(1)
         partition = {"platform": platform, "export_date": f"{export_date[:4]}-{export_date[4:6]}-{export_date[6:]}"}
-        batches.append(_file_batch(lake, path, "ecommerce", platform, partition, parse_platform_file(platform, path),
-                                   {"orders": "ecommerce_orders", "order_lines": "ecommerce_order_lines"}))
-    return load(lake, quality, batches, f"{run_name}-{platform}")
+        batches.add(path, platform, partition, parse_platform_file(platform, path),
+                    {"orders": "ecommerce_orders", "order_lines": "ecommerce_order_lines"})
+    return load(lake, quality, batches.batches, f"{run_name}-{platform}")
 
 
 def ingest_outlets(lake: Lake, quality: Quality, inbox: Path, county: str, window: Window,
                    run_name: str) -> list[LedgerEntry]:
-    batches = []
+    batches = FileBatches(lake, "outlets")
     for key, path in outlet_files(inbox, window).items():
         if key.startswith(county):
             month = key.split(":")[1]
-            batches.append(_file_batch(lake, path, "outlets", county, {"county": county, "ledger_month": month},
-                                       parse_outlet_ledger(path, county), {"outlets": "outlets"}))
-    return load(lake, quality, batches, f"{run_name}-outlets-{county}")
+            batches.add(path, county, {"county": county, "ledger_month": month}, parse_outlet_ledger(path, county),
+                        {"outlets": "outlets"})
+    return load(lake, quality, batches.batches, f"{run_name}-outlets-{county}")
 
 
 def ingest_registry(lake: Lake, quality: Quality, inbox: Path, window: Window, run_name: str) -> list[LedgerEntry]:
-    batches = []
+    batches = FileBatches(lake, "registry")
     for path in registry_files(inbox, window):
         month = re.search(r"(\d{6})", path.name).group(1)
-        batches.append(_file_batch(lake, path, "registry", "commerce_bureau",
-                                   {"ledger_month": f"{month[:4]}-{month[4:]}"}, parse_registry(path),
-                                   REGISTRY_TABLES))
-    return load(lake, quality, batches, f"{run_name}-registry")
+        batches.add(path, "commerce_bureau", {"ledger_month": f"{month[:4]}-{month[4:]}"}, parse_registry(path),
+                    REGISTRY_TABLES)
+    return load(lake, quality, batches.batches, f"{run_name}-registry")

@@ -18,6 +18,7 @@ from zhongwei.lake import Lake, LedgerEntry
 from zhongwei.quality.gx import Quality
 
 EXCHANGE_CONN = "courier_exchange"
+FAILED_BATCHES = "failed_batches"
 
 
 def _settings() -> Settings:
@@ -58,8 +59,11 @@ def _finish(entries: list[LedgerEntry]) -> dict:
     try:
         raise_if_failed(entries)
     except BatchFailures as failures:
+        from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException
 
+        # tell `zw run` (and anyone reading XComs) that the data failed its checks, not the code
+        get_current_context()["ti"].xcom_push(key=FAILED_BATCHES, value=summary(entries)["failed"])
         raise AirflowFailException(str(failures)) from failures
     return summary(entries)
 

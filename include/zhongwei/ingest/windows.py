@@ -33,10 +33,14 @@ class Window:
 
     @classmethod
     def month(cls, month: str) -> "Window":
-        y, m = (int(x) for x in month.split("-"))
-        first = date(y, m, 1)
-        nxt = date(y + m // 12, m % 12 + 1, 1)
-        return cls(first, nxt - timedelta(days=1))
+        """A month `2025-03`, or a range of months `2024-01:2025-02` (a backfill in one run)."""
+        first_month, _, last_month = month.partition(":")
+        y, m = (int(x) for x in first_month.split("-"))
+        y2, m2 = (int(x) for x in (last_month or first_month).split("-"))
+        nxt = date(y2 + m2 // 12, m2 % 12 + 1, 1)
+        if (y2, m2) < (y, m):
+            raise ValueError(f"empty month range {month!r}")
+        return cls(date(y, m, 1), nxt - timedelta(days=1))
 
     @classmethod
     def day(cls, day: date) -> "Window":

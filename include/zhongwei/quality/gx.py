@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from zhongwei.config import EXPECTATIONS_DIR, Settings
 
@@ -74,6 +75,7 @@ class Quality:
         self.root = settings.data_dir / "quality"
         with _locked(self.root / ".lock"):
             self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
+            self.context.variables.progress_bars = ProgressBarsConfig(globally=False)  # keep task logs readable
             source = self.context.data_sources.add_or_update_pandas(DATASOURCE)
             self._definitions = {}
             for path in sorted(EXPECTATIONS_DIR.glob("*.json")):

@@ -256,9 +256,13 @@ def _times(values: np.ndarray, mask: np.ndarray) -> list[str]:
 
 
 def _bad_value(kind: str, text: str, variant: int) -> str:
+    """A timestamp that cannot be, or an amount that is negative or not a number."""
     if kind == D.BAD_TIMESTAMP:
         return "2025-02-30 12:00:00" if variant % 2 else "2025/13/45 99:99"
-    return "-" + text if variant % 2 and text and not text.startswith("-") else "12,5元"
+    amount = text.lstrip("-")
+    if variant % 2:
+        return f"-{amount}" if amount.strip("0.") else "-12.50"
+    return "12.5元"
 
 
 def _category(rows: pd.DataFrame) -> list[str]:
