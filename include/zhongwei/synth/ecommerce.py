@@ -237,11 +237,10 @@ def _write_file(run: Run, platform: str, file_name: str, rows: pd.DataFrame) -> 
     lost_kind = run.lost_files.get(file_name)
     located = writer(run, rng, rows, run.out / file_name, lost_kind)
     feed = f"ecommerce_{platform.lower()}"
-    if lost_kind:
+    if lost_kind:  # the whole file is lost: nobody looks at its rows one by one
         run.defects.add(feed, lost_kind, file=file_name, orders=int(rows["export"].nunique()))
+        return
     for kind, where in located:
-        if lost_kind and kind != D.UNKNOWN_CATEGORY:
-            continue  # the whole file is lost; its rows are not looked at one by one
         run.defects.add(feed, kind, file=file_name, **where)
 
 
