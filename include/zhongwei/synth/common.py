@@ -10,7 +10,7 @@ from zhongwei.synth.calendar import Month
 from zhongwei.synth.defects import DefectLog
 from zhongwei.synth.world import SURNAMES, GIVEN, World
 
-FEED_IDS = {"courier": 1, "ecommerce": 2, "outlets": 3, "registry": 4, "files": 5}
+FEED_IDS = {"courier": 1, "ecommerce": 2, "outlets": 3, "registry": 4}
 
 
 @dataclass

@@ -234,13 +234,10 @@ class World:
     def shops_of(self, platform: str) -> list[int]:
         return [i for i, s in enumerate(self.shops) if s.platform == platform]
 
-    def registered(self, shop: int, m: Month, *, lost: set[str] = frozenset()) -> bool:
+    def registered(self, shop: int, m: Month) -> bool:
         """Whether the registry snapshot for month m lists the shop's enterprise."""
         e = self.shops[shop].enterprise
-        if e is None:
-            return False
-        ent = self.enterprises[e]
-        return ent.listed <= m.ordinal and ent.credit_code not in lost
+        return e is not None and self.enterprises[e].listed <= m.ordinal
 
     # --- outlets ---------------------------------------------------------------
     def _make_outlets(self, rng: np.random.Generator) -> list[Outlet]:
