@@ -1,0 +1,68 @@
+"""
+### Lake → warehouse (dbt build)
+
+Runs whenever ingestion updated a lake table (Asset-triggered on the courier, e-commerce
+and ledger assets): `dbt seed` + `dbt build` of `dbt_project/` in-process (one reused
+`dbtRunner`), so staging views, intermediate models, the incremental facts
+(`fct_waybill`, `fct_tracking_event`, `fct_order_line`, re-applying the last
+`lookback_days` of late events and refunds), the dimensions, `mart_monthly_indicators`,
+`fct_load_ledger` / `fct_quality_result`, every data test and every unit test run together.
+
+- **One writer.** The task runs in pool `warehouse` (one slot): DuckDB allows one writing
+  process per file; analysts and the publication open `warehouse.duckdb` read-only.
+- **Logs.** Each model, test and seed is logged with its status and time; a failing node
+  fails the task (and lists the failures).
+- **Outlet.** Updates the `warehouse_marts` asset, which the publication is scheduled on.
+- **Params.** `full_refresh` rebuilds the incremental facts from the whole lake; `select`
+  limits the build (dbt selection syntax). `docs` regenerates the dbt docs site.
+"""
+from airflow.sdk import Param, dag, get_current_context, task
+
+from zhongwei.assets import LAKE_COURIER, LAKE_ECOMMERCE, LAKE_LEDGERS
+from zhongwei.dags import DEFAULT_ARGS, START
+from zhongwei.warehouse import MARTS
+
+
+@dag(
+    schedule=(LAKE_COURIER | LAKE_ECOMMERCE | LAKE_LEDGERS),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "full_refresh": Param(False, type="boolean", description="Rebuild incremental facts from the whole lake."),
+        "select": Param(None, type=["null", "string"], description="dbt selection, e.g. 'marts' (default: all)."),
+        "docs": Param(True, type="boolean", description="Regenerate the dbt docs site after the build."),
+    },
+    tags=["warehouse", "dbt"],
+    doc_md=__doc__,
+)
+def build_warehouse():
+    @task(pool="warehouse", outlets=[MARTS])
+    def dbt_build() -> dict:
+        from zhongwei.config import Settings
+        from zhongwei.warehouse import build
+
+        params = get_current_context()["params"]
+        result = build(Settings.from_env(), select=params.get("select"), full_refresh=bool(params.get("full_refresh")))
+        for n in result.nodes:
+            print(f"{n.resource_type.split('.')[-1]:8} {n.name:50} {n.status:8} {n.execution_time:7.2f}s"
+                  + (f" failures={n.failures}" if n.failures else ""))
+        if not result.success:
+            raise RuntimeError(result.summary() + "; failed: "
+                               + ", ".join(f"{n.name} ({n.message})" for n in result.failed))
+        return {"seconds": round(result.seconds, 1), "nodes": len(result.nodes), "summary": result.summary()}
+
+    @task(pool="warehouse")
+    def dbt_docs(_: dict) -> str:
+        from zhongwei.config import Settings
+        from zhongwei.warehouse import docs_generate
+
+        if not get_current_context()["params"].get("docs", True):
+            return "skipped"
+        return str(docs_generate(Settings.from_env()))
+
+    dbt_docs(dbt_build())
+
+
+build_warehouse()

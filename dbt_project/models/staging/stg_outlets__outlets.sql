@@ -1,0 +1,27 @@
+-- rename and type only: one row per row of lake table outlets
+select
+    cast(ledger_month as varchar) as ledger_month,
+    cast(county_code as varchar) as county_code,
+    outlet_code,
+    outlet_name,
+    outlet_type,
+    township_name,
+    village_name,
+    area_code,
+    lng,
+    lat,
+    operator_name,
+    operator_credit_code,
+    operator_credit_code_valid,
+    brands,
+    takes_parcels,
+    sells_agri,
+    cast(opened_on as date) as opened_on,
+    status,
+    keeper_name_hash,
+    keeper_name_masked,
+    keeper_phone_hash,
+    keeper_phone_masked,
+    note,
+    source_row
+from {{ source('lake', 'outlets') }}

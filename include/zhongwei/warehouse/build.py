@@ -1,0 +1,148 @@
+"""Run the dbt project in-process with dbt's programmatic runner.
+
+One `dbtRunner` per process is reused (start-up costs seconds; later invocations well under one).
+The lake and warehouse locations come from `zhongwei.config.Settings` and are passed to dbt as
+the environment variables its profile and sources read (ZW_LAKE, ZW_WAREHOUSE).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from zhongwei.config import DBT_PROJECT_DIR, Settings
+
+log = logging.getLogger(__name__)
+
+_RUNNER = None
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    name: str
+    resource_type: str
+    status: str
+    execution_time: float
+    failures: int | None
+    message: str | None
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    target: str
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for n in self.nodes:
+            counts[n.status] = counts.get(n.status, 0) + 1
+        return f"dbt build on {self.target}: {'ok' if self.success else 'FAILED'} in {self.seconds:.1f}s {counts}"
+
+
+class DbtError(RuntimeError):
+    pass
+
+
+def _runner():
+    global _RUNNER
+    if _RUNNER is None:
+        from dbt.cli.main import dbtRunner
+
+        _RUNNER = dbtRunner()
+    return _RUNNER
+
+
+def dbt_env(settings: Settings, target: str = "duckdb") -> dict[str, str]:
+    """The environment dbt reads: lake and warehouse locations, the target."""
+    return {"ZW_LAKE": str(settings.lake), "ZW_WAREHOUSE": str(settings.warehouse), "ZW_DBT_TARGET": target}
+
+
+def run_dbt(args: Sequence[str], settings: Settings | None = None, target: str = "duckdb",
+            project_dir: Path = DBT_PROJECT_DIR):
+    """Invoke dbt with `args` (e.g. ["build", "--select", "marts"]) on the project; returns dbtRunnerResult."""
+    settings = settings or Settings.from_env()
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    env = dbt_env(settings, target)
+    full = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--target", target]
+    with _LOCK:  # dbt is not re-entrant within a process
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            return _runner().invoke(full)
+        finally:  # leave the process environment as it was
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def _nodes(res: Any) -> list[NodeResult]:
+    out = []
+    results = getattr(res.result, "results", None) or []
+    for r in results:
+        node = getattr(r, "node", None)
+        out.append(NodeResult(
+            name=getattr(node, "name", "?"),
+            resource_type=str(getattr(node, "resource_type", "?")),
+            status=str(getattr(r, "status", "?")),
+            execution_time=float(getattr(r, "execution_time", 0.0) or 0.0),
+            failures=getattr(r, "failures", None),
+            message=getattr(r, "message", None),
+        ))
+    return out
+
+
+def build(settings: Settings | None = None, select: str | Sequence[str] | None = None, full_refresh: bool = False,
+          target: str = "duckdb", vars: dict | None = None, exclude: str | Sequence[str] | None = None) -> BuildResult:
+    """`dbt seed` then `dbt build` (models, tests, unit tests) and each node's result."""
+    settings = settings or Settings.from_env()
+    start = time.monotonic()
+    nodes: list[NodeResult] = []
+    success = True
+    common: list[str] = []
+    if vars:
+        import json
+
+        common += ["--vars", json.dumps(vars)]
+    for command in (["seed"], ["build"]):
+        args = [*command, *common]
+        if full_refresh:
+            args.append("--full-refresh")
+        if command == ["build"] and select:
+            args += ["--select", *([select] if isinstance(select, str) else select)]
+        if exclude:
+            args += ["--exclude", *([exclude] if isinstance(exclude, str) else exclude)]
+        res = run_dbt(args, settings, target)
+        if res.exception is not None:
+            raise DbtError(f"dbt {' '.join(command)} could not run: {res.exception}")
+        step = _nodes(res)
+        nodes += step
+        success = success and bool(res.success)
+        for n in step:
+            log.info("%-8s %-45s %-10s %6.2fs%s", n.resource_type.split('.')[-1], n.name, n.status,
+                     n.execution_time, f" failures={n.failures}" if n.failures else "")
+        if not res.success:
+            break
+    result = BuildResult(success=success, target=target, seconds=time.monotonic() - start, nodes=nodes)
+    log.info(result.summary())
+    return result
+
+
+def docs_generate(settings: Settings | None = None, target: str = "duckdb") -> Path:
+    """`dbt docs generate` into dbt_project/target (index.html, manifest.json, catalog.json)."""
+    res = run_dbt(["docs", "generate"], settings, target)
+    if not res.success:
+        raise DbtError(f"dbt docs generate failed: {res.exception}")
+    return DBT_PROJECT_DIR / "target" / "index.html"

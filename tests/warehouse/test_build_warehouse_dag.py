@@ -1,0 +1,47 @@
+"""The build_warehouse DAG: Asset-scheduled on the lake, one build at a time in pool `warehouse`,
+updating the marts asset, and no heavy imports when the DAG file is parsed."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DAGS = Path(__file__).parents[2] / "dags"
+HEAVY = ["pandas", "pyarrow", "duckdb", "dbt", "great_expectations", "numpy"]
+PROBE = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(sys.argv[1])
+dag = bag.dags.get("build_warehouse")
+out = {"errors": {k: str(v) for k, v in bag.import_errors.items() if "build_warehouse" in k}}
+if dag is not None:
+    out.update({
+        "timetable": type(dag.timetable).__name__, "max_active_runs": dag.max_active_runs,
+        "doc": bool(dag.doc_md and len(dag.doc_md) > 200), "tags": sorted(dag.tags),
+        "tasks": {t.task_id: {"pool": t.pool, "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
+                              "retries": t.retries, "owner": t.owner} for t in dag.tasks},
+        "assets": sorted(getattr(a, "uri", str(a)) for a in getattr(getattr(dag.timetable, "asset_condition", None), "objects", [])),
+    })
+out["heavy"] = sorted(m for m in %r if m in sys.modules)
+print(json.dumps(out, default=str))
+""" % (HEAVY,)
+
+
+def test_build_warehouse_dag(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS), "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"}
+    out = subprocess.run([sys.executable, "-c", PROBE, str(DAGS / "build_warehouse.py")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not info["errors"], info["errors"]
+    assert info["timetable"] == "AssetTriggeredTimetable"
+    assert info["max_active_runs"] == 1 and info["doc"] and "warehouse" in info["tags"]
+    assert info["tasks"]["dbt_build"]["pool"] == "warehouse"
+    assert info["tasks"]["dbt_build"]["outlets"] == ["zhongwei://warehouse/marts"]
+    assert info["tasks"]["dbt_build"]["retries"] == 2
+    if info["assets"]:
+        assert set(info["assets"]) == {"zhongwei://lake/courier", "zhongwei://lake/ecommerce", "zhongwei://lake/ledgers"}
+    assert not info["heavy"], f"heavy imports at parse time: {info['heavy']}"
