@@ -65,3 +65,29 @@ def test_order_indicators_match_truth(built, lake_data):
     lost = _rows_lost_by_csv_parser(lake_data) if problems else []
     assert not problems, (f"{len(problems)} order-based values differ; export files whose records did not all "
                           f"arrive in the lake: {lost[:5]}\n" + "\n".join(problems[:50]))
+
+
+def test_no_clear_personal_information_in_the_warehouse(built, lake_data):
+    """No sender's or receiver's name or phone from the inbox is anywhere in the warehouse."""
+    import json
+    import re
+
+    names, phones = set(), set()
+    for path in (lake_data / "inbox" / "courier").glob("waybills_*.jsonl"):
+        for line in open(path, encoding="utf-8"):
+            rec = json.loads(line)
+            for party in ("sender", "receiver"):
+                names.add(rec[party]["name"])
+                phones.add(rec[party]["phone"])
+    settings, _ = built
+    values: set[str] = set()
+    with connect(settings.warehouse) as con:
+        tables = [r[0] for r in con.sql("select table_name from information_schema.tables").fetchall()]
+        for table in tables:
+            frame = con.sql(f'select * from "{table}"').df()
+            for column in frame.columns:
+                values.update(v for v in frame[column].dropna() if isinstance(v, str))
+    assert len(tables) > 30 and values
+    digits = {m for v in values for m in re.findall(r"\d{11}", v)}
+    assert not (names & values), sorted(names & values)[:5]
+    assert not (phones & (values | digits)), sorted(phones & (values | digits))[:5]
