@@ -12,14 +12,15 @@ and ledger assets): `dbt seed` + `dbt build` of `dbt_project/` in-process (one r
   process per file; analysts and the publication open `warehouse.duckdb` read-only.
 - **Logs.** Each model, test and seed is logged with its status and time; a failing node
   fails the task (and lists the failures).
-- **Outlet.** Updates the `warehouse_marts` asset, which the publication is scheduled on.
+- **Outlet.** Updates the `warehouse_marts` asset, which the publication is scheduled on,
+  passing on the whole months the triggering loads named (none for daily loads).
 - **Params.** `full_refresh` rebuilds the incremental facts from the whole lake; `select`
   limits the build (dbt selection syntax). `docs` regenerates the dbt docs site.
 """
 from airflow.sdk import Param, dag, get_current_context, task
 
 from zhongwei.assets import LAKE_COURIER, LAKE_ECOMMERCE, LAKE_LEDGERS
-from zhongwei.dags import DEFAULT_ARGS, START
+from zhongwei.dags import DEFAULT_ARGS, START, announce_months, announced_months
 from zhongwei.warehouse import MARTS
 
 
@@ -43,7 +44,8 @@ def build_warehouse():
         from zhongwei.config import Settings
         from zhongwei.warehouse import build
 
-        params = get_current_context()["params"]
+        ctx = get_current_context()
+        params = ctx["params"]
         result = build(Settings.from_env(), select=params.get("select"), full_refresh=bool(params.get("full_refresh")))
         for n in result.nodes:
             print(f"{n.resource_type.split('.')[-1]:8} {n.name:50} {n.status:8} {n.execution_time:7.2f}s"
@@ -51,6 +53,7 @@ def build_warehouse():
         if not result.success:
             raise RuntimeError(result.summary() + "; failed: "
                                + ", ".join(f"{n.name} ({n.message})" for n in result.failed))
+        announce_months(ctx, announced_months(ctx))
         return {"seconds": round(result.seconds, 1), "nodes": len(result.nodes), "summary": result.summary()}
 
     @task(pool="warehouse")

@@ -1,8 +1,8 @@
 """
 ### County outlet ledgers and the programme ledger → lake
 
-Monthly, on the 8th (the counties file their 网点台账 in the first days of the
-next month), take the previous month's ledgers from the inbox: one task per
+Monthly, on the 3rd (the counties file their 网点台账 in the first days of the
+next month; the publication on the 5th needs them), take the previous month's ledgers from the inbox: one task per
 county (`outlets/<county>/网点台账_YYYYMM.xlsx`) and one for the commerce
 bureau's workbook (`registry/电商企业及培训台账_YYYYMM.xlsx`: enterprises and their
 shops, training classes, livestream hosts). Title, totals and blank rows are
@@ -22,7 +22,7 @@ COUNTIES = ["640502", "640521", "640522"]
 
 
 @dag(
-    schedule=CronTriggerTimetable("0 7 8 * *", timezone=TIMEZONE),
+    schedule=CronTriggerTimetable("0 7 3 * *", timezone=TIMEZONE),
     start_date=START,
     catchup=False,
     max_active_runs=1,

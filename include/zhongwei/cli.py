@@ -46,26 +46,43 @@ def exchange_serve(data_dir: str, host: str, port: int, token: str, fault_rate: 
 
 @main.command()
 @click.option("--month", required=True, help="The month to run, YYYY-MM, or a range YYYY-MM:YYYY-MM in one go.")
-@click.option("--only", type=click.Choice(["ingest"]), default=None, help="Run only this stage.")
-def run(month: str, only: str | None) -> None:
-    """Run the month's DAG runs locally through Airflow, in dependency order.
+@click.option("--only", type=click.Choice(["ingest", "build", "publish"]), default=None, help="Run only this stage.")
+@click.option("--accept-quality-failures", "accept", default=None, metavar="REASON",
+              help="Publish even though checks failed, for this reason (kept in the manifest and the bulletin).")
+def run(month: str, only: str | None, accept: str | None) -> None:
+    """Run the month's chain locally through Airflow: ingest → build → check → publish.
 
-    Exit status: 0 when everything passed; 3 when everything ran but some
-    batches failed their quality checks (listed); 1 when a task failed otherwise.
+    Exit status: 0 when the months were published (or the stage passed); 3 when
+    data failed its checks: the publication's gate stopped a month (its failing
+    checks are listed), or, without the publication stage, batches failed;
+    1 when a task failed otherwise (the chain stops there).
     """
+    from zhongwei.config import Settings
     from zhongwei.runner import run_month
 
-    outcomes = run_month(month, only=only)
+    settings = Settings.from_env()
+    outcomes = run_month(month, only=only, accept=accept, settings=settings)
     for o in outcomes:
-        click.echo(f"{o.dag_id:<24} {o.state:<8} {'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}")
+        click.echo(f"{o.dag_id:<28} {o.state:<8} {'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}")
     batches = [b for o in outcomes for b in o.failed_batches]
     if batches:
         click.echo(f"{len(batches)} batches failed their checks (in the lake, marked failed in the ledger):")
         for b in batches:
             click.echo(f"  - {b}")
+    blocked = [g for o in outcomes for g in o.blocked]
+    for gate in blocked:
+        failing = [c for c in gate["checks"] if not c["passed"]]
+        click.echo(f"{gate['month']} NOT PUBLISHED: {len(failing)} of {len(gate['checks'])} checks failed:")
+        for c in failing:
+            click.echo(f"  - {c['name']}: {c['detail']}")
+    if blocked:
+        click.echo("Fix the data and rerun, or publish anyway with --accept-quality-failures \"REASON\".")
+    published = any(o.dag_id == "publish_monthly_indicators" for o in outcomes)
+    if published and (settings.publications / "index.html").exists():
+        click.echo(f"Bulletins: {settings.publications / 'index.html'}")
     if any(o.crashed_tasks for o in outcomes):
         raise SystemExit(1)
-    if batches:
+    if blocked or (batches and not published):
         raise SystemExit(3)
 
 
@@ -89,6 +106,59 @@ def ledger(failed: bool) -> None:
         status = Counter(e["status"] for e in entries)
         rows = {k: sum(e[k] for e in entries) for k in ("rows_arrived", "rows_loaded", "rows_quarantined", "duplicates")}
         click.echo(f"{feed:<18} {len(entries):>6} batches {dict(status)}  " + "  ".join(f"{k}={v}" for k, v in rows.items()))
+
+
+@main.command()
+@click.option("--scale", type=float, default=None, help="One scale (1.0 = the plan's 2025 level).")
+@click.option("--scales", default=None, help="Several scales in one run, e.g. 0.01,0.1,0.3,1.0 (the scaling curve).")
+@click.option("--month", default="2025-03", show_default=True, help="The month to generate and process, YYYY-MM.")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Inboxes (generated once per scale and month) and working folders. [default: $ZW_DATA/bench]")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where results-<scale>.json and bench.png go. [default: bench/ in the repository]")
+def bench(scale: float | None, scales: str | None, month: str, cache: str | None, out_dir: str | None) -> None:
+    """Measure a month stage by stage (wall, CPU, peak RSS) beside DuckDB reading the same files."""
+    from pathlib import Path
+
+    from zhongwei.bench.inbox import default_cache
+    from zhongwei.bench.run import run_all
+    from zhongwei.config import PROJECT_ROOT
+
+    if (scale is None) == (scales is None):
+        raise click.UsageError("give either --scale or --scales")
+    chosen = [scale] if scale is not None else [float(s) for s in scales.split(",")]
+    run_all(chosen, month, Path(cache) if cache else default_cache(), Path(out_dir) if out_dir else PROJECT_ROOT / "bench",
+            log=click.echo)
+
+
+@main.group("airflow")
+def airflow_group() -> None:
+    """Set up Airflow for this project, or run it locally."""
+
+
+@airflow_group.command("init")
+def airflow_init() -> None:
+    """Create the pools, the connections given as ZW_CONN_<NAME> URIs and the admin's password
+    (AIRFLOW_ADMIN_PASSWORD, or a random one) in a migrated metadata database: the
+    deployment's init step, after `airflow db migrate`."""
+    import os
+
+    from zhongwei.airflow_setup import POOLS, ensure_admin_password, ensure_connections, ensure_pools
+
+    ensure_pools()
+    stored = ensure_connections(dict(os.environ))
+    user, _ = ensure_admin_password(os.environ.get("AIRFLOW_ADMIN_PASSWORD"))
+    click.echo(f"pools: {', '.join(POOLS)}; connections: {', '.join(stored) or 'none'}; admin user: {user}")
+
+
+@airflow_group.command("standalone")
+@click.option("--port", default=8080, show_default=True, type=int, help="The UI's port on localhost.")
+def airflow_standalone(port: int) -> None:
+    """Airflow standalone over this project's DAGs and data folders ($ZW_DATA), with the pools
+    and connections created; prints the UI's address and the login. Ctrl-C stops it."""
+    from zhongwei.deploy.local import standalone
+
+    standalone(port)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def file_checksum(path: Path) -> str:
     return h.hexdigest()
 
 
-def _replace_atomically(path: Path, write) -> None:
+def replace_atomically(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -54,14 +54,14 @@ def _replace_atomically(path: Path, write) -> None:
 
 
 def write_parquet(path: Path, table: pa.Table) -> None:
-    _replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def write_json(path: Path, data: Any) -> None:
     def write(tmp: Path) -> None:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, default=str), encoding="utf-8")
 
-    _replace_atomically(path, write)
+    replace_atomically(path, write)
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """`zw run`: a month's DAG runs, locally, through Airflow itself.
 
 Runs the real DAGs with `dag.test()` in this one process (a CLI call per DAG
-run costs seconds of start-up), each with `{"month": M}` so that one run
-covers the whole month instead of thirty daily ones. Airflow's own state
+run costs seconds of start-up), in the order the Assets chain them in
+production: ingestion (each DAG with `{"month": M}`, so one run covers the
+whole month instead of thirty daily ones), the warehouse build, then the
+publication, which stops at its gate like the scheduled DAG does. Airflow's own state
 lives in `$ZW_DATA/airflow` (SQLite) unless AIRFLOW_HOME says otherwise.
 When no `courier_exchange` connection is configured, the exchange simulator
 serves `$ZW_INBOX/courier/` on a free loopback port for the run.
@@ -21,8 +23,11 @@ from typing import Iterator
 
 from zhongwei.config import PROJECT_ROOT, TIMEZONE, Settings
 
-INGEST_DAGS = ["ingest_ledgers", "ingest_courier", "ingest_ecommerce"]
-STAGES = {"ingest": INGEST_DAGS}
+STAGES = {
+    "ingest": ["ingest_ledgers", "ingest_courier", "ingest_ecommerce"],
+    "build": ["build_warehouse"],
+    "publish": ["publish_monthly_indicators"],
+}
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
@@ -47,6 +52,9 @@ def prepare_airflow(settings: Settings) -> None:
         home.mkdir(parents=True, exist_ok=True)
         subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True,
                        stdout=subprocess.DEVNULL, env=os.environ.copy())
+        from zhongwei.airflow_setup import ensure_pools
+
+        ensure_pools()
         marker.touch()
 
 
@@ -74,6 +82,7 @@ class DagOutcome:
     state: str
     failed_tasks: list[str]
     failed_batches: list[str]  # batches that failed their checks: the data's fault
+    blocked: list[dict]  # months the publication's gate stopped: their checks
     crashed_tasks: list[str]  # tasks that failed for any other reason: the code's or the system's
 
 
@@ -86,26 +95,43 @@ def load_dags() -> dict:
     return bag.dags
 
 
-def run_dag(dag, month: str) -> DagOutcome:
+def run_dag(dag, conf: dict) -> DagOutcome:
     from airflow.utils.state import TaskInstanceState
 
     from zhongwei.ingest.tasks import FAILED_BATCHES
+    from zhongwei.publish.tasks import GATE
 
     # a distinct logical date per call: reruns of a month are new DAG runs, as in production
-    run = dag.test(run_conf={"month": month}, logical_date=datetime.now().astimezone())
-    failed, crashed, batches = [], [], []
+    run = dag.test(run_conf=conf, logical_date=datetime.now().astimezone())
+    failed, crashed, batches, blocked = [], [], [], []
     for ti in run.get_task_instances():
         if ti.state in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED):
             failed.append(ti.task_id)
             reported = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index, key=FAILED_BATCHES)
-            (batches.extend(reported) if reported else crashed.append(ti.task_id))
-    return DagOutcome(dag.dag_id, str(run.state), failed, batches, crashed)
+            gate = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index, key=GATE)
+            if reported:
+                batches.extend(reported)
+            elif gate:
+                blocked.append(gate)
+            elif ti.state == TaskInstanceState.FAILED:
+                crashed.append(ti.task_id)
+    return DagOutcome(dag.dag_id, str(run.state), failed, batches, blocked, crashed)
 
 
-def run_month(month: str, only: str | None = None, settings: Settings | None = None) -> list[DagOutcome]:
+def run_month(month: str, only: str | None = None, accept: str | None = None,
+              settings: Settings | None = None) -> list[DagOutcome]:
+    """Run the chain (or one stage of it) for a month or a range; stops after a crash."""
     settings = settings or Settings.from_env()
     prepare_airflow(settings)
     dags = load_dags()
-    dag_ids = STAGES[only] if only else [d for stage in STAGES.values() for d in stage]
+    conf = {"ingest": {"month": month}, "build": {},
+            "publish": {"month": month, "accept_quality_failures": accept}}
+    outcomes: list[DagOutcome] = []
     with courier_exchange(settings):
-        return [run_dag(dags[dag_id], month) for dag_id in dag_ids]
+        for stage, dag_ids in STAGES.items():
+            if only and stage != only:
+                continue
+            outcomes += [run_dag(dags[dag_id], conf[stage]) for dag_id in dag_ids]
+            if any(o.crashed_tasks for o in outcomes):
+                break
+    return outcomes

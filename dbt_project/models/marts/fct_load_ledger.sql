@@ -27,6 +27,7 @@ select
     cast(l.failure as varchar) as failure,
     cast(l.duplicate_of as varchar) as duplicate_of,
     cast(l.partition_json as varchar) as partition_json,
+    cast(l.data_month as varchar) as data_month,
     cast(l.quarantined_by_reason_json as varchar) as quarantined_by_reason_json,
     cast(l.warnings_by_reason_json as varchar) as warnings_by_reason_json,
     cast(coalesce(q.suites_run, 0) as integer) as suites_run,

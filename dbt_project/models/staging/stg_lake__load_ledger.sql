@@ -16,6 +16,10 @@ select
     {{ json_text('content', 'run_id') }} as run_id,
     cast({{ json_text('content', 'loaded_at') }} as timestamp with time zone) as loaded_at,
     {{ json_text('content', 'partition') }} as partition_json,
+    -- the month the batch's data belongs to: a courier day, an export date or a ledger's month
+    substr(coalesce({{ json_text('content', 'partition.received_date') }},
+                    {{ json_text('content', 'partition.export_date') }},
+                    {{ json_text('content', 'partition.ledger_month') }}), 1, 7) as data_month,
     {{ json_text('content', 'quarantined_by_reason') }} as quarantined_by_reason_json,
     {{ json_text('content', 'warnings_by_reason') }} as warnings_by_reason_json,
     {{ json_text('content', 'quality') }} as quality_json,

@@ -30,3 +30,16 @@ WINDOW_PARAMS = {
 def run_name(context) -> str:
     """A file-name-safe id of the DAG run, used for validation results and ledger entries."""
     return f"{context['dag'].dag_id}__{context['run_id']}".replace(":", "").replace("+", "")
+
+
+def announce_months(context, months: list[str]) -> None:
+    """Tag this task's asset events with the whole months it (re)loaded or rebuilt, so the
+    warehouse build can pass them on and the publication knows which months are ready."""
+    for asset in context["task"].outlets:
+        context["outlet_events"][asset].extra = {"months": months}
+
+
+def announced_months(context) -> list[str]:
+    """The whole months named by the asset events that triggered this run (none for a daily load)."""
+    events = context.get("triggering_asset_events") or {}
+    return sorted({m for evs in events.values() for e in evs for m in (e.extra or {}).get("months", [])})

@@ -10,6 +10,7 @@ import os
 from functools import lru_cache
 
 from zhongwei.config import Settings
+from zhongwei.dags import announce_months
 from zhongwei.exchange.client import ExchangeClient, connection_from_uri
 from zhongwei.ingest import courier, files
 from zhongwei.ingest.batches import BatchFailures, raise_if_failed
@@ -54,17 +55,21 @@ def summary(entries: list[LedgerEntry]) -> dict:
     }
 
 
-def _finish(entries: list[LedgerEntry]) -> dict:
+def _finish(entries: list[LedgerEntry], window: Window) -> dict:
     """The task's summary, or a failure that Airflow must not retry: the same data fails the same way."""
+    from airflow.sdk import get_current_context
+
+    context = get_current_context()
     try:
         raise_if_failed(entries)
     except BatchFailures as failures:
-        from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException
 
         # tell `zw run` (and anyone reading XComs) that the data failed its checks, not the code
-        get_current_context()["ti"].xcom_push(key=FAILED_BATCHES, value=summary(entries)["failed"])
+        context["ti"].xcom_push(key=FAILED_BATCHES, value=summary(entries)["failed"])
         raise AirflowFailException(str(failures)) from failures
+    if context["params"].get("month"):  # a whole-month load: the publication may follow it
+        announce_months(context, window.months())
     return summary(entries)
 
 
@@ -74,22 +79,22 @@ def list_companies() -> list[str]:
 
 def ingest_courier_company(company: str, window: Window, run_name: str) -> dict:
     s = _settings()
-    return _finish(courier.ingest_company(Lake(s.lake), _quality(), exchange_client(), company, window, run_name))
+    return _finish(courier.ingest_company(Lake(s.lake), _quality(), exchange_client(), company, window, run_name), window)
 
 
 def ingest_platform(platform: str, window: Window, run_name: str) -> dict:
     s = _settings()
-    return _finish(files.ingest_platform(Lake(s.lake), _quality(), s.inbox, platform, window, run_name))
+    return _finish(files.ingest_platform(Lake(s.lake), _quality(), s.inbox, platform, window, run_name), window)
 
 
 def ingest_outlets(county: str, window: Window, run_name: str) -> dict:
     s = _settings()
-    return _finish(files.ingest_outlets(Lake(s.lake), _quality(), s.inbox, county, window, run_name))
+    return _finish(files.ingest_outlets(Lake(s.lake), _quality(), s.inbox, county, window, run_name), window)
 
 
 def ingest_registry(window: Window, run_name: str) -> dict:
     s = _settings()
-    return _finish(files.ingest_registry(Lake(s.lake), _quality(), s.inbox, window, run_name))
+    return _finish(files.ingest_registry(Lake(s.lake), _quality(), s.inbox, window, run_name), window)
 
 
 def build_quality_docs(run_name: str) -> str:

@@ -12,6 +12,7 @@ try:  # Airflow is optional for library use (tests, CLI)
 except Exception:  # pragma: no cover - Airflow not installed
     MARTS = None
 
-from zhongwei.warehouse.build import BuildResult, NodeResult, build, docs_generate, run_dbt  # noqa: E402
+from zhongwei.warehouse.build import (  # noqa: E402
+    BuildResult, NodeResult, build, docs_generate, last_build_path, run_dbt)
 
-__all__ = ["MARTS", "BuildResult", "NodeResult", "build", "docs_generate", "run_dbt"]
+__all__ = ["MARTS", "BuildResult", "NodeResult", "build", "docs_generate", "last_build_path", "run_dbt"]

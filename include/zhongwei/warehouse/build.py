@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -43,11 +44,20 @@ class BuildResult:
     def failed(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
 
-    def summary(self) -> str:
+    @property
+    def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for n in self.nodes:
             counts[n.status] = counts.get(n.status, 0) + 1
-        return f"dbt build on {self.target}: {'ok' if self.success else 'FAILED'} in {self.seconds:.1f}s {counts}"
+        return counts
+
+    def summary(self) -> str:
+        return f"dbt build on {self.target}: {'ok' if self.success else 'FAILED'} in {self.seconds:.1f}s {self.counts}"
+
+
+def last_build_path(settings: Settings) -> Path:
+    """Where the latest build's outcome is kept, next to the warehouse (publications cite it)."""
+    return settings.warehouse.with_name(settings.warehouse.stem + ".last_build.json")
 
 
 class DbtError(RuntimeError):
@@ -137,6 +147,13 @@ def build(settings: Settings | None = None, select: str | Sequence[str] | None =
             break
     result = BuildResult(success=success, target=target, seconds=time.monotonic() - start, nodes=nodes)
     log.info(result.summary())
+    from zhongwei.lake import write_json
+
+    write_json(last_build_path(settings), {
+        "target": target, "success": success, "seconds": round(result.seconds, 1), "counts": result.counts,
+        "select": select, "full_refresh": full_refresh,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "failed": [n.name for n in result.failed]})
     return result
 
 

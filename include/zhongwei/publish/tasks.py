@@ -1,0 +1,48 @@
+"""What the publication DAG's tasks do, with plain arguments and JSON-able results."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from zhongwei.config import Settings
+
+GATE = "gate"  # XCom key: the gate's checks when it blocked a month (read by `zw run` and alerts)
+
+
+def months_for_run(params: dict, logical_date: datetime, run_type: str, announced: list[str]) -> list[str]:
+    """The months a run publishes: the `month` param (one or a range); for a run the marts' asset
+    triggered, the whole months the loads behind it named (none for daily loads: the month is not
+    over); otherwise the month before the logical date (the scheduled run on the 5th)."""
+    from zhongwei.ingest.windows import for_run
+
+    if not params.get("month") and run_type == "asset_triggered":
+        return announced
+    return for_run(params, logical_date, period="month").months()
+
+
+def publish(month: str, acceptance: str | None, run_name: str) -> dict:
+    """Gate, then publish; a blocked gate fails the task without retries, its checks in XCom."""
+    from zhongwei.publish import GateBlocked, publish_month
+
+    try:
+        r = publish_month(Settings.from_env(), month, acceptance=acceptance, run_name=run_name)
+    except GateBlocked as blocked:
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
+
+        get_current_context()["ti"].xcom_push(key=GATE, value=blocked.gate.to_dict())
+        raise AirflowFailException(str(blocked)) from blocked
+    print(f"{month}: revision {r.revision} {r.status} in {r.folder}"
+          + (f", {len(r.changes)} values changed" if r.changes else ""))
+    return {"month": month, "revision": r.revision, "status": r.status, "folder": str(r.folder),
+            "changes": len(r.changes)}
+
+
+def revise(published: list[str], run_name: str) -> list[dict]:
+    """Revisions of the months published before, where data that arrived since changed them."""
+    from zhongwei.publish import revise_published
+
+    out = []
+    for r in revise_published(Settings.from_env(), run_name, skip=tuple(published)):
+        print(f"{r.period}: revision {r.revision}, {len(r.changes)} values changed")
+        out.append({"month": r.period, "revision": r.revision, "changes": len(r.changes)})
+    return out

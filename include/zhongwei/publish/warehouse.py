@@ -1,0 +1,20 @@
+"""The publication reads the warehouse, never writes it (dbt is its only writer)."""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+from zhongwei.config import Settings
+
+
+@contextlib.contextmanager
+def read_only(settings: Settings) -> Iterator:
+    import duckdb
+
+    if not settings.warehouse.exists():
+        raise FileNotFoundError(f"no warehouse at {settings.warehouse}: build it first (build_warehouse / zw run)")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
