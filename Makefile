@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_MONTHS ?= 2024-01:2025-02
 DEMO_SCALE ?= 0.002
+BENCH_SCALES ?= 0.01,0.1,0.3,1.0
 export ZW_DATA ?= $(CURDIR)/data
 
-.PHONY: install demo test lock clean-data
+.PHONY: install demo test bench lock clean-data
 
 install: $(STAMP)
 
@@ -30,6 +31,10 @@ demo: install
 ## test: the whole test suite (what CI runs)
 test: install
 	$(BIN)/pytest
+
+## bench: one month stage by stage beside the DuckDB floor, at each scale (inboxes cached in $(ZW_DATA)/bench)
+bench: install
+	nice -n 10 $(BIN)/zw bench --scales $(BENCH_SCALES) --month 2025-03
 
 ## lock: re-resolve requirements.txt and rewrite constraints.txt (the full pinned set)
 lock:

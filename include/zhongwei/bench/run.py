@@ -1,0 +1,76 @@
+"""One scale of the benchmark: the floor, then the pipeline's stages, on a fresh working folder."""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import duckdb
+import psutil
+
+from zhongwei.bench.inbox import inbox_for, inbox_summary
+from zhongwei.bench.measure import Measurement, run_stage
+
+PII_KEY = "bench-only-key"  # hashes in a benchmark lake need not be secret, only stable
+
+
+def pipeline_stages() -> list[str]:
+    """The end-to-end stages in order; publication once its module is in the tree."""
+    try:
+        from zhongwei.publish import publish_month  # noqa: F401
+    except ImportError:
+        return ["ingest", "dbt"]
+    return ["ingest", "dbt", "publish"]
+
+
+def stage_env(cache: Path, inbox: Path, workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ZW_", "AIRFLOW__CORE__", "AIRFLOW_CONN_", "AIRFLOW_HOME"))}
+    return {**env, "ZW_DATA": str(workdir), "ZW_INBOX": str(inbox), "ZW_PII_KEY": PII_KEY,
+            "AIRFLOW_HOME": str(cache / "airflow")}
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "duckdb": duckdb.__version__}
+
+
+def run_scale(scale: float, month: str, cache: Path, log=print) -> dict:
+    """Measure every stage at `scale`; the results as one JSON-able dict."""
+    inbox = inbox_for(cache, scale, month)
+    workdir = cache / f"run-{scale:g}-{month}"
+    shutil.rmtree(workdir, ignore_errors=True)  # every run ingests into an empty lake
+    workdir.mkdir(parents=True)
+    env = stage_env(cache, inbox, workdir)
+    prepared = run_stage("prepare", workdir, env, ["--month", month])
+    if not prepared.ok:
+        raise RuntimeError(f"could not prepare Airflow; see {workdir / 'prepare.log'}")
+    measured: list[Measurement] = []
+    for stage in ["floor", *pipeline_stages()]:
+        log(f"scale {scale:g}: {stage} ...")
+        m = run_stage(stage, workdir, env, ["--month", month])
+        log(f"scale {scale:g}: {stage} {'ok' if m.ok else 'FAILED'} in {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU")
+        measured.append(m)
+        if not m.ok:
+            break  # later stages would measure an incomplete month
+    return {"scale": scale, "month": month, "inbox": {"path": str(inbox), **inbox_summary(inbox)},
+            "machine": machine(), "stages": [asdict(m) for m in measured]}
+
+
+def run_all(scales: list[float], month: str, cache: Path, out_dir: Path, log=print) -> list[dict]:
+    """Each scale in turn: its results file and table; then the chart over every results file there."""
+    from zhongwei.bench import report
+
+    results = []
+    for scale in scales:
+        result = run_scale(scale, month, cache, log)
+        result["summary"] = report.summarise(result)
+        log(f"wrote {report.write(result, out_dir)}")
+        log(report.table(result))
+        results.append(result)
+    everything = report.load_all(out_dir)
+    log(report.scaling(everything))
+    log(f"wrote {report.chart(everything, out_dir / 'bench.png')}")
+    return results

@@ -1,0 +1,64 @@
+"""`zw bench` end to end at a tiny scale: what it writes, and that its figures add up (no timing assertions)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from zhongwei.bench.run import pipeline_stages, run_all
+
+pytestmark = pytest.mark.slow
+SCALE = 0.0005
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    lines: list[str] = []
+    [result] = run_all([SCALE], "2025-03", root / "cache", root / "out", log=lines.append)
+    return {"root": root, "result": result, "log": "\n".join(lines)}
+
+
+def test_writes_results_table_and_chart(bench):
+    out = bench["root"] / "out"
+    saved = json.loads((out / f"results-{SCALE:g}.json").read_text(encoding="utf-8"))
+    assert saved == bench["result"]
+    assert (out / "bench.png").read_bytes().startswith(b"\x89PNG")
+    assert "| end to end |" in bench["log"] and "× floor (CPU)" in bench["log"]
+
+
+def test_every_stage_ran_and_was_measured(bench):
+    stages = bench["result"]["stages"]
+    assert [s["stage"] for s in stages] == ["floor", *pipeline_stages()]
+    for s in stages:
+        assert s["ok"], s
+        assert s["wall_s"] > 0 and s["cpu_s"] > 0 and s["peak_rss_bytes"] > 50 * 2**20
+
+
+def test_figures_add_up(bench):
+    summary = bench["result"]["summary"]
+    rows = {r["stage"]: r for r in summary["rows"]}
+    pipeline = [rows[s] for s in pipeline_stages()]
+    assert rows["end_to_end"]["cpu_s"] == pytest.approx(sum(r["cpu_s"] for r in pipeline), abs=0.05)
+    assert rows["end_to_end"]["peak_rss_gib"] == max(r["peak_rss_gib"] for r in pipeline)
+    assert 0 < rows["quality"]["wall_s"] < rows["ingest"]["wall_s"] + rows.get("publish", rows["ingest"])["wall_s"]
+    assert rows["floor"]["x_floor_cpu"] == 1.0
+    assert set(summary["targets"]) == {"complete", "end_to_end_x_floor", "ingest_x_floor", "peak_rss_gib"}
+
+
+def test_floor_reads_the_records_ingestion_takes_in(bench):
+    by_stage = {s["stage"]: s["details"] for s in bench["result"]["stages"]}
+    floor, feeds = by_stage["floor"]["rows"], by_stage["ingest"]["feeds"]
+    assert floor["courier_waybills"] == feeds["courier_waybills"]["rows_arrived"] > 0
+    assert floor["courier_events"] == feeds["courier_events"]["rows_arrived"] > 0
+    platforms = floor["taobao_orders"] + floor["pdd_orders"] + floor["zwyp_orders"] + floor["douyin_order_lines"]
+    assert platforms == feeds["ecommerce"]["rows_arrived"] > 0
+
+
+def test_inbox_is_generated_once(bench):
+    inbox = bench["root"] / "cache" / f"inbox-{SCALE:g}-2025-03"
+    marker = (inbox / ".complete").stat().st_mtime_ns
+    from zhongwei.bench.inbox import inbox_for
+
+    assert inbox_for(bench["root"] / "cache", SCALE, "2025-03") == inbox
+    assert (inbox / ".complete").stat().st_mtime_ns == marker
