@@ -1,17 +1,19 @@
 """From parsed batches to the lake: validate, account, write.
 
-A batch is a file, or one company's API records for one day. A task loads all
-its batches, validates them together with the GX suites (one GX run per suite,
-failures traced back to each batch), then writes each batch atomically with its
-ledger entry. A batch that fails its checks still lands in the lake, marked
-`failed` in the ledger, so the publication can refuse the months it touches
-until a person accepts it; the task reports it after everything else is written.
+A batch is a file, or one company's API records for one day. A task takes its
+batches a group at a time (about GROUP_ROWS rows, so a month of a feed is
+never in memory at once), validates each group together with the GX suites
+(one GX run per suite, failures traced back to each batch), then writes each
+batch atomically with its ledger entry. A batch that fails its checks still
+lands in the lake, marked `failed` in the ledger, so the publication can refuse
+the months it touches until a person accepts it; the task reports it after
+everything else is written.
 """
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -22,7 +24,7 @@ from zhongwei.quality.gx import BATCH, Quality
 
 RECENT_BATCHES = 14  # how many earlier batches of a source make its "recent" volume
 MIN_VOLUME_FOR_BAND = 20  # below this median, day-to-day noise says nothing
-GROUP_ROWS = 300_000  # rows validated in one GX run (bounds memory at full scale)
+GROUP_ROWS = 300_000  # rows validated in one GX run and held in memory at once
 
 
 class BatchFailures(RuntimeError):
@@ -62,9 +64,10 @@ def _history(lake: Lake, feed: str, source: str) -> list[int]:
     return [e["rows_loaded"] for e in entries]
 
 
-def _health_frame(lake: Lake, batches: list[Batch]) -> pd.DataFrame:
+def _health_frame(lake: Lake, batches: list[Batch], history: dict[tuple[str, str], list[int]]) -> pd.DataFrame:
+    """`history` is kept across a task's groups: a source's recent volumes are read before
+    any of its batches is written, so a run's own loads never count as its history."""
     rows = []
-    history: dict[tuple[str, str], list[int]] = {}
     for b in batches:
         recent = history.setdefault((b.feed, b.source), _history(lake, b.feed, b.source))[-RECENT_BATCHES:]
         median = statistics.median(recent) if recent else None
@@ -77,11 +80,16 @@ def _health_frame(lake: Lake, batches: list[Batch]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _groups(batches: list[Batch]) -> Iterable[list[Batch]]:
+def _readable(b: Batch) -> bool:
+    return b.parsed.file_error is None and b.duplicate_of is None
+
+
+def _groups(batches: Iterable[Batch]) -> Iterator[list[Batch]]:
+    """Consecutive batches with about GROUP_ROWS readable rows; unreadable files and duplicates ride along."""
     group, size = [], 0
     for b in batches:
         group.append(b)
-        size += b.parsed.rows_loaded
+        size += b.parsed.rows_loaded if _readable(b) else 0
         if size >= GROUP_ROWS:
             yield group
             group, size = [], 0
@@ -89,64 +97,71 @@ def _groups(batches: list[Batch]) -> Iterable[list[Batch]]:
         yield group
 
 
-def _validate(quality: Quality, lake: Lake, batches: list[Batch], run_name: str) -> dict[str, list[dict]]:
+def _validate(quality: Quality, lake: Lake, group: list[Batch], run_name: str,
+              history: dict[tuple[str, str], list[int]]) -> dict[str, list[dict]]:
     """Quality results per batch key: a list of suite results."""
-    results: dict[str, list[dict]] = {b.key: [] for b in batches}
-    readable = [b for b in batches if b.parsed.file_error is None and b.duplicate_of is None]
-    for k, group in enumerate(_groups(readable)):
-        keys = [b.key for b in group]
-        by_table: dict[str, list[pa.Table]] = {}
-        for b in group:
-            for name, table in b.parsed.tables.items():
-                lake_name = b.table_names[name]
-                by_table.setdefault(lake_name, []).append(
-                    table.append_column(BATCH, pa.array([b.key] * table.num_rows, pa.string())))
-        frames = {name: pa.concat_tables(tables).to_pandas() for name, tables in by_table.items()}
-        frames["batch_health"] = _health_frame(lake, group)
-        for suite, frame in frames.items():
-            if not quality.has_suite(suite) or frame.empty:
-                continue
-            outcome = quality.validate(suite, frame, f"{run_name}-{k}")
-            present = set(frame[BATCH])
-            for key in keys:
-                if key in present:
-                    results[key].append(outcome.for_batch(key))
+    results: dict[str, list[dict]] = {b.key: [] for b in group}
+    readable = [b for b in group if _readable(b)]
+    if not readable:
+        return results
+    by_table: dict[str, list[pa.Table]] = {}
+    for b in readable:
+        for name, table in b.parsed.tables.items():
+            by_table.setdefault(b.table_names[name], []).append(
+                table.append_column(BATCH, pa.array([b.key] * table.num_rows, pa.string())))
+    frames = {name: pa.concat_tables(tables).to_pandas() for name, tables in by_table.items()}
+    frames["batch_health"] = _health_frame(lake, readable, history)
+    for suite, frame in frames.items():
+        if not quality.has_suite(suite) or frame.empty:
+            continue
+        outcome = quality.validate(suite, frame, run_name)
+        present = set(frame[BATCH])
+        for b in readable:
+            if b.key in present:
+                results[b.key].append(outcome.for_batch(b.key))
     return results
 
 
-def load(lake: Lake, quality: Quality, batches: list[Batch], run_name: str) -> list[LedgerEntry]:
-    """Validate and write the batches; return their ledger entries (raise nothing)."""
-    quality_results = _validate(quality, lake, batches, run_name)
-    entries = []
-    for b in batches:
-        p = b.parsed
-        suites = quality_results[b.key]
-        failure = None
-        if b.duplicate_of:
-            status = "duplicate_file"
-        elif p.file_error:
-            status, failure = "failed", f"{p.file_error.reason}: {p.file_error.detail}"
-        elif not all(s["success"] for s in suites):
-            status = "failed"
-            failure = "; ".join(f"{s['suite']}: " + ", ".join(f"{f['expectation']}({f['column']})" for f in s["failed"])
-                                for s in suites if not s["success"])
-        else:
-            status = "loaded"
-        loaded = 0 if b.duplicate_of else p.rows_loaded
-        entry = LedgerEntry(
-            batch_id=b.batch_id, feed=b.feed, source=b.source, partition=b.partition, origin=b.origin,
-            checksum=b.checksum, size_bytes=b.size_bytes,
-            rows_arrived=b.rows_arrived if not b.duplicate_of else b.duplicates,
-            rows_loaded=loaded, rows_quarantined=0 if b.duplicate_of else len(p.rejected),
-            duplicates=b.duplicates, quarantined_by_reason={} if b.duplicate_of else p.reason_counts(),
-            warnings_by_reason=_counts(p.warnings), status=status, failure=failure, duplicate_of=b.duplicate_of,
-            quality={"suites": suites, "metadata": {**p.metadata, **b.extra}}, run_id=run_name,
-        )
-        tables = {} if b.duplicate_of else {b.table_names[n]: t for n, t in p.tables.items()}
-        quarantine = p.rejected_table() if not b.duplicate_of else p.rejected_table().slice(0, 0)
-        lake.write_batch(entry, tables, quarantine, p.warnings_table())
-        entries.append(entry)
+def load(lake: Lake, quality: Quality, batches: Iterable[Batch], run_name: str) -> list[LedgerEntry]:
+    """Validate and write the batches, a group at a time; return their ledger entries (raise nothing).
+
+    `batches` may be a generator: each batch is parsed only when its group's turn comes.
+    """
+    entries: list[LedgerEntry] = []
+    history: dict[tuple[str, str], list[int]] = {}
+    for k, group in enumerate(_groups(batches)):
+        quality_results = _validate(quality, lake, group, f"{run_name}-{k}", history)
+        entries += [_write(lake, b, quality_results[b.key], run_name) for b in group]
     return entries
+
+
+def _write(lake: Lake, b: Batch, suites: list[dict], run_name: str) -> LedgerEntry:
+    p = b.parsed
+    failure = None
+    if b.duplicate_of:
+        status = "duplicate_file"
+    elif p.file_error:
+        status, failure = "failed", f"{p.file_error.reason}: {p.file_error.detail}"
+    elif not all(s["success"] for s in suites):
+        status = "failed"
+        failure = "; ".join(f"{s['suite']}: " + ", ".join(f"{f['expectation']}({f['column']})" for f in s["failed"])
+                            for s in suites if not s["success"])
+    else:
+        status = "loaded"
+    loaded = 0 if b.duplicate_of else p.rows_loaded
+    entry = LedgerEntry(
+        batch_id=b.batch_id, feed=b.feed, source=b.source, partition=b.partition, origin=b.origin,
+        checksum=b.checksum, size_bytes=b.size_bytes,
+        rows_arrived=b.rows_arrived if not b.duplicate_of else b.duplicates,
+        rows_loaded=loaded, rows_quarantined=0 if b.duplicate_of else len(p.rejected),
+        duplicates=b.duplicates, quarantined_by_reason={} if b.duplicate_of else p.reason_counts(),
+        warnings_by_reason=_counts(p.warnings), status=status, failure=failure, duplicate_of=b.duplicate_of,
+        quality={"suites": suites, "metadata": {**p.metadata, **b.extra}}, run_id=run_name,
+    )
+    tables = {} if b.duplicate_of else {b.table_names[n]: t for n, t in p.tables.items()}
+    quarantine = p.rejected_table() if not b.duplicate_of else p.rejected_table().slice(0, 0)
+    lake.write_batch(entry, tables, quarantine, p.warnings_table())
+    return entry
 
 
 def _counts(issues) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
+from typing import Iterator
 
 from zhongwei.exchange.client import ExchangeClient
 from zhongwei.feeds import parse_events, parse_waybills
@@ -46,13 +47,16 @@ def day_batch(kind: str, company: str, day: date, records: list[dict], duplicate
                  parsed=parse(records, source), table_names={kind: feed}, duplicates=duplicates)
 
 
-def ingest_company(lake: Lake, quality: Quality, client: ExchangeClient, company: str, window: Window,
-                   run_name: str) -> list[LedgerEntry]:
-    """Every day of the window, both kinds; days with nothing received write nothing."""
-    batches = []
+def _day_batches(client: ExchangeClient, company: str, window: Window) -> Iterator[Batch]:
+    """Fetched and parsed a day at a time, as `load` asks for them."""
     for kind in KINDS:
         for day in window.days():
             records, duplicates = fetch_day(client, kind, company, day)
             if records or duplicates:
-                batches.append(day_batch(kind, company, day, records, duplicates))
-    return load(lake, quality, batches, f"{run_name}-{company}")
+                yield day_batch(kind, company, day, records, duplicates)
+
+
+def ingest_company(lake: Lake, quality: Quality, client: ExchangeClient, company: str, window: Window,
+                   run_name: str) -> list[LedgerEntry]:
+    """Every day of the window, both kinds; days with nothing received write nothing."""
+    return load(lake, quality, _day_batches(client, company, window), f"{run_name}-{company}")

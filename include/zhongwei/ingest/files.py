@@ -7,9 +7,12 @@ the same name arriving with new content replaces the earlier load.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from zhongwei.feeds import parse_outlet_ledger, parse_platform_file, parse_registry
+from zhongwei.feeds import ParsedBatch, parse_outlet_ledger, parse_platform_file, parse_registry
 from zhongwei.ingest.batches import Batch, load
 from zhongwei.ingest.windows import Window
 from zhongwei.lake import Lake, LedgerEntry, file_checksum
@@ -43,27 +46,54 @@ def registry_files(inbox: Path, window: Window) -> list[Path]:
             if (p := inbox / "registry" / f"电商企业及培训台账_{m.replace('-', '')}.xlsx").exists()]
 
 
+@dataclass(frozen=True)
+class _File:
+    path: Path
+    source: str
+    partition: dict[str, str]
+    parse: Callable[[], ParsedBatch]
+    table_names: dict[str, str]
+    checksum: str
+    duplicate_of: str | None
+
+    @property
+    def batch_id(self) -> str:
+        return f"{self.source}__{self.path.name}"
+
+
 class FileBatches:
     """The file batches of one task, each checked against earlier loads and against
-    the files before it in the same run for identical content."""
+    the files before it in the same run for identical content.
+
+    Files are told apart by checksum when added, before anything is written, and
+    parsed only when `batches()` reaches them, so a month of files is never in memory at once.
+    """
 
     def __init__(self, lake: Lake, feed: str):
         self.lake, self.feed = lake, feed
-        self.batches: list[Batch] = []
+        self._files: list[_File] = []
         self._seen: dict[str, str] = {}  # checksum -> batch id, this run
 
-    def add(self, path: Path, source: str, partition: dict[str, str], parsed, table_names: dict[str, str]) -> None:
+    def add(self, path: Path, source: str, partition: dict[str, str], parse: Callable[[], ParsedBatch],
+            table_names: dict[str, str]) -> None:
         checksum = file_checksum(path)
         batch_id = f"{source}__{path.name}"
-        batch = Batch(feed=self.feed, source=source, batch_id=batch_id, partition=partition, origin=str(path),
-                      parsed=parsed, table_names=table_names, checksum=checksum, size_bytes=path.stat().st_size)
         earlier = self.lake.find_by_checksum(self.feed, checksum, other_than=batch_id)
         twin = self._seen.get(checksum) or (earlier["batch_id"] if earlier else None)
-        if twin and twin != batch_id:
-            batch.duplicate_of, batch.duplicates = twin, parsed.rows_arrived
-        else:
+        if not twin or twin == batch_id:
+            twin = None
             self._seen[checksum] = batch_id
-        self.batches.append(batch)
+        self._files.append(_File(path, source, partition, parse, table_names, checksum, twin))
+
+    def batches(self) -> Iterator[Batch]:
+        for f in self._files:
+            parsed = f.parse()
+            batch = Batch(feed=self.feed, source=f.source, batch_id=f.batch_id, partition=f.partition,
+                          origin=str(f.path), parsed=parsed, table_names=f.table_names, checksum=f.checksum,
+                          size_bytes=f.path.stat().st_size)
+            if f.duplicate_of:
+                batch.duplicate_of, batch.duplicates = f.duplicate_of, parsed.rows_arrived
+            yield batch
 
 
 def ingest_platform(lake: Lake, quality: Quality, inbox: Path, platform: str, window: Window,
@@ -72,9 +102,9 @@ def ingest_platform(lake: Lake, quality: Quality, inbox: Path, platform: str, wi
     for path in platform_files(inbox, platform, window):
         export_date = re.search(r"(\d{8})", path.name).group(1)
         partition = {"platform": platform, "export_date": f"{export_date[:4]}-{export_date[4:6]}-{export_date[6:]}"}
-        batches.add(path, platform, partition, parse_platform_file(platform, path),
+        batches.add(path, platform, partition, partial(parse_platform_file, platform, path),
                     {"orders": "ecommerce_orders", "order_lines": "ecommerce_order_lines"})
-    return load(lake, quality, batches.batches, f"{run_name}-{platform}")
+    return load(lake, quality, batches.batches(), f"{run_name}-{platform}")
 
 
 def ingest_outlets(lake: Lake, quality: Quality, inbox: Path, county: str, window: Window,
@@ -83,15 +113,15 @@ def ingest_outlets(lake: Lake, quality: Quality, inbox: Path, county: str, windo
     for key, path in outlet_files(inbox, window).items():
         if key.startswith(county):
             month = key.split(":")[1]
-            batches.add(path, county, {"county": county, "ledger_month": month}, parse_outlet_ledger(path, county),
-                        {"outlets": "outlets"})
-    return load(lake, quality, batches.batches, f"{run_name}-outlets-{county}")
+            batches.add(path, county, {"county": county, "ledger_month": month},
+                        partial(parse_outlet_ledger, path, county), {"outlets": "outlets"})
+    return load(lake, quality, batches.batches(), f"{run_name}-outlets-{county}")
 
 
 def ingest_registry(lake: Lake, quality: Quality, inbox: Path, window: Window, run_name: str) -> list[LedgerEntry]:
     batches = FileBatches(lake, "registry")
     for path in registry_files(inbox, window):
         month = re.search(r"(\d{6})", path.name).group(1)
-        batches.add(path, "commerce_bureau", {"ledger_month": f"{month[:4]}-{month[4:]}"}, parse_registry(path),
-                    REGISTRY_TABLES)
-    return load(lake, quality, batches.batches, f"{run_name}-registry")
+        batches.add(path, "commerce_bureau", {"ledger_month": f"{month[:4]}-{month[4:]}"},
+                    partial(parse_registry, path), REGISTRY_TABLES)
+    return load(lake, quality, batches.batches(), f"{run_name}-registry")
