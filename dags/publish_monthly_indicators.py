@@ -57,7 +57,7 @@ def publish_monthly_indicators():
         return months_for_run(ctx["params"], ctx["logical_date"], str(ctx["dag_run"].run_type),
                               announced_months(ctx))
 
-    # one month at a time, oldest first: a revision of an earlier month never races a later one
+    # one month at a time: the months share the index page
     @task(max_active_tis_per_dagrun=1, outlets=[PUBLICATIONS])
     def publish_month(month: str) -> dict:
         from zhongwei.publish.tasks import publish

@@ -63,7 +63,8 @@ def run(month: str, only: str | None, accept: str | None) -> None:
     settings = Settings.from_env()
     outcomes = run_month(month, only=only, accept=accept, settings=settings)
     for o in outcomes:
-        click.echo(f"{o.dag_id:<28} {o.state:<8} {'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}")
+        click.echo(f"{o.dag_id:<28} {o.state:<8} {o.seconds:7.1f}s "
+                   f"{'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}")
     batches = [b for o in outcomes for b in o.failed_batches]
     if batches:
         click.echo(f"{len(batches)} batches failed their checks (in the lake, marked failed in the ledger):")

@@ -16,6 +16,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -84,6 +85,7 @@ class DagOutcome:
     failed_batches: list[str]  # batches that failed their checks: the data's fault
     blocked: list[dict]  # months the publication's gate stopped: their checks
     crashed_tasks: list[str]  # tasks that failed for any other reason: the code's or the system's
+    seconds: float = 0.0
 
 
 def load_dags() -> dict:
@@ -102,6 +104,7 @@ def run_dag(dag, conf: dict) -> DagOutcome:
     from zhongwei.publish.tasks import GATE
 
     # a distinct logical date per call: reruns of a month are new DAG runs, as in production
+    start = time.monotonic()
     run = dag.test(run_conf=conf, logical_date=datetime.now().astimezone())
     failed, crashed, batches, blocked = [], [], [], []
     for ti in run.get_task_instances():
@@ -115,7 +118,7 @@ def run_dag(dag, conf: dict) -> DagOutcome:
                 blocked.append(gate)
             elif ti.state == TaskInstanceState.FAILED:
                 crashed.append(ti.task_id)
-    return DagOutcome(dag.dag_id, str(run.state), failed, batches, blocked, crashed)
+    return DagOutcome(dag.dag_id, str(run.state), failed, batches, blocked, crashed, time.monotonic() - start)
 
 
 def run_month(month: str, only: str | None = None, accept: str | None = None,

@@ -61,7 +61,8 @@ def changed(old: str, new: str) -> bool:
     if "" in (old, new):
         return True
     a, b = float(old), float(new)
-    return abs(a - b) > 1e-9 * max(1.0, abs(a))  # not float noise from a different summation order
+    # a fen of 80亿 counts; the last bits of a different summation order do not
+    return abs(a - b) > max(1e-9, 1e-13 * abs(a))
 
 
 @dataclass

@@ -13,7 +13,12 @@ def read_only(settings: Settings) -> Iterator:
 
     if not settings.warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {settings.warehouse}: build it first (build_warehouse / zw run)")
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.ConnectionException:
+        # dbt ran in this process (`zw run`) and still holds the file: DuckDB then only lets this
+        # process connect with dbt's configuration; the publication still only reads
+        con = duckdb.connect(str(settings.warehouse))
     try:
         yield con
     finally:
