@@ -83,3 +83,22 @@ def test_the_gate_lists_failing_checks_and_records_an_acceptance():
 ])
 def test_the_bulletin_shows_values_in_release_units(raw, unit, field, text):
     assert show(raw, unit, field) == text
+
+
+def test_a_batch_whose_suites_failed_blocks_its_month():
+    from zhongwei.publish.gate import _load_checks
+
+    loads = [  # feed, source, batch, status, failure, balanced, quality passed, suites failed, data month
+        ("courier_events", "SF", "SF-2025-02-03", "loaded", None, True, True, 0, "2025-02"),
+        ("courier_waybills", "SF", "SF-2025-02-03", "loaded", None, True, False, 1, "2025-02"),
+        ("ecommerce", "PDD", "PDD__orders_20250203.csv", "loaded", None, True, True, 0, "2025-02"),
+        ("outlets", "640502", "a", "loaded", None, True, True, 0, "2025-01"),
+        ("outlets", "640521", "b", "loaded", None, True, True, 0, "2025-02"),
+        ("registry", "commerce_bureau", "c", "loaded", None, True, True, 0, "2025-02"),
+    ]
+    failing = {c.name: c.detail for c in _load_checks("2025-02", loads) if not c.passed}
+    assert failing == {
+        "load courier_waybills/SF-2025-02-03": "1 quality suite(s) failed",
+        "courier_waybills loads of 2025-02": "no batch loaded",
+        "outlet ledger of 640522 holding for 2025-02": "no ledger of 2025-02 or earlier",
+    }

@@ -254,3 +254,37 @@ def test_the_bulletin_renders_in_a_browser_with_its_charts_and_the_published_num
     assert problems == []
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 4  # the printable form
     print(f"screenshot: {ARTIFACTS / f'bulletin-{MONTH}.png'}")
+
+
+@pytest.mark.slow
+def test_zw_run_stops_at_the_gate_and_publishes_with_an_acceptance(built, lake_data, tmp_path):
+    """The publication DAG through `zw run --only publish`, as an engineer runs it."""
+    import subprocess
+    import sys
+
+    from zhongwei.warehouse import last_build_path
+
+    base, _ = built
+    for path in (base.warehouse, Path(f"{base.warehouse}.wal"), last_build_path(base)):
+        if path.exists():
+            shutil.copy(path, tmp_path / path.name)
+    env = {**os.environ, "ZW_DATA": str(tmp_path), "ZW_LAKE": str(lake_data / "lake"),
+           "ZW_WAREHOUSE": str(tmp_path / base.warehouse.name), "ZW_PII_KEY": "warehouse-tests"}
+    for key in ("ZW_INBOX", "ZW_PUBLICATIONS", "AIRFLOW_HOME", "AIRFLOW_CONN_COURIER_EXCHANGE"):
+        env.pop(key, None)
+    with connect(base.warehouse) as con:
+        month = con.execute("select min(data_month) from fct_load_ledger where status = 'failed'").fetchone()[0]
+    zw = str(Path(sys.executable).with_name("zw"))
+
+    held = subprocess.run([zw, "run", "--month", month, "--only", "publish"], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert held.returncode == 3, held.stdout + held.stderr[-3000:]
+    assert f"{month} NOT PUBLISHED: 3 of" in held.stdout and "truncated_file" in held.stdout
+    assert not (tmp_path / "publications" / month).exists()
+
+    accepted = subprocess.run([zw, "run", "--month", month, "--only", "publish", "--accept-quality-failures",
+                               "Known broken test files"], env=env, capture_output=True, text=True, timeout=600)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr[-3000:]
+    manifest = json.loads((tmp_path / "publications" / month / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["gate"]["accepted"]["reason"] == "Known broken test files"
+    assert "Bulletins:" in accepted.stdout
