@@ -25,11 +25,11 @@ def pipeline_stages() -> list[str]:
     return ["ingest", "dbt", "publish"]
 
 
-def stage_env(cache: Path, inbox: Path, workdir: Path) -> dict[str, str]:
+def stage_env(inbox: Path, workdir: Path) -> dict[str, str]:
+    """Everything in the working folder, Airflow's SQLite state too: scales can run side by side."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ZW_", "AIRFLOW__CORE__", "AIRFLOW_CONN_", "AIRFLOW_HOME"))}
-    return {**env, "ZW_DATA": str(workdir), "ZW_INBOX": str(inbox), "ZW_PII_KEY": PII_KEY,
-            "AIRFLOW_HOME": str(cache / "airflow")}
+    return {**env, "ZW_DATA": str(workdir), "ZW_INBOX": str(inbox), "ZW_PII_KEY": PII_KEY}
 
 
 def machine() -> dict:
@@ -43,7 +43,7 @@ def run_scale(scale: float, month: str, cache: Path, log=print) -> dict:
     workdir = cache / f"run-{scale:g}-{month}"
     shutil.rmtree(workdir, ignore_errors=True)  # every run ingests into an empty lake
     workdir.mkdir(parents=True)
-    env = stage_env(cache, inbox, workdir)
+    env = stage_env(inbox, workdir)
     prepared = run_stage("prepare", workdir, env, ["--month", month])
     if not prepared.ok:
         raise RuntimeError(f"could not prepare Airflow; see {workdir / 'prepare.log'}")
@@ -51,7 +51,8 @@ def run_scale(scale: float, month: str, cache: Path, log=print) -> dict:
     for stage in ["floor", *pipeline_stages()]:
         log(f"scale {scale:g}: {stage} ...")
         m = run_stage(stage, workdir, env, ["--month", month])
-        log(f"scale {scale:g}: {stage} {'ok' if m.ok else 'FAILED'} in {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU")
+        log(f"scale {scale:g}: {stage} {'ok' if m.ok else 'FAILED'} in {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU, "
+            f"peak {m.peak_rss_bytes / 2**30:.2f} GiB")
         measured.append(m)
         if not m.ok:
             break  # later stages would measure an incomplete month
