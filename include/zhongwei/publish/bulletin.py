@@ -186,5 +186,5 @@ def render_bulletin(month: str, revision: int, published_at: str, rows: list[dic
         month=month, year=int(month[:4]), month_no=int(month[5:]), revision=revision,
         published=f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}", published_at=published_at,
         sections=_tables(r), counties=_county_table(r), progress=progress, charts=_charts(r, hist, progress),
-        changes=_changes(changes), gate=gate, city=r.row("EXP_VOL"),
+        changes=_changes(changes), gate=gate,
     )

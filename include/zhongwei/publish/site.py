@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from zhongwei.config import TIMEZONE
 
 from zhongwei.lake import replace_atomically
 from zhongwei.publish.release import revisions
@@ -15,7 +19,8 @@ def catalogue(root: Path) -> list[dict]:
         revs = []
         for n in reversed(revisions(month_dir)):
             m = json.loads((month_dir / "revisions" / str(n) / "manifest.json").read_text(encoding="utf-8"))
-            revs.append({"revision": n, "published_at": m["published_at"], "changes": len(m["changes"]),
+            local = datetime.fromisoformat(m["published_at"]).astimezone(ZoneInfo(TIMEZONE))
+            revs.append({"revision": n, "published_at": f"{local:%Y-%m-%d %H:%M}", "changes": len(m["changes"]),
                          "accepted": (m["gate"]["accepted"] or {}).get("reason"),
                          "href": f"{month_dir.name}/revisions/{n}/bulletin.html"})
         months.append({"period": month_dir.name, "href": f"{month_dir.name}/bulletin.html", "revisions": revs})
