@@ -99,11 +99,14 @@ class Quality:
         to its batch, and a failing table-level expectation counts against every
         batch in the frame. The result is stored under `run_name` for Data Docs.
         """
-        result = self._definitions[suite].run(
-            batch_parameters={"dataframe": frame},
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [BATCH]},
-            run_id=self._gx.RunIdentifier(run_name=run_name.replace("/", "__")),
-        )
+        with _locked(self.root / ".lock"):
+            # another task's set-up may have saved the suites again since ours (GX then refuses
+            # to run the copy held here): run the definition as it is stored now
+            result = self.context.validation_definitions.get(suite).run(
+                batch_parameters={"dataframe": frame},
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [BATCH]},
+                run_id=self._gx.RunIdentifier(run_name=run_name.replace("/", "__")),
+            )
         batches = frame[BATCH].unique().tolist()
         failures: dict[str, list[dict[str, Any]]] = {}
         for r in result.results:
