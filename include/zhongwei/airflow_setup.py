@@ -1,13 +1,27 @@
-"""What an Airflow installation of this project needs besides the DAGs: its pools.
+"""What an Airflow installation of this project needs besides the DAGs: its pools,
+its connections and a login.
 
-Used by `zw run` (local, SQLite) and by the deployment's init step, so both
-environments have the same pools with the same sizes.
+Used by `zw run` (local, SQLite), by `zw airflow init` (the deployment's init
+step) and `zw airflow standalone`, so every environment has the same pools with
+the same sizes and the same connections.
 """
 from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
 
 POOLS = {
     # DuckDB allows one writing process per database file: dbt is the warehouse's only writer
     "warehouse": (1, "The warehouse's single writer (dbt build, dbt docs)."),
+}
+
+# created from ZW_CONN_<NAME> (a connection URI) when set; alerts go only where a connection exists
+CONNECTIONS = {
+    "courier_exchange": "The brands' data exchange; the password is the bearer token.",
+    "alerts_webhook": "Failure alerts: JSON POSTed here (the password, if any, is sent as a bearer token).",
+    "smtp_default": "Failure alerts by e-mail; extras: from_email and to (comma-separated).",
 }
 
 
@@ -17,3 +31,39 @@ def ensure_pools() -> None:
 
     for name, (slots, description) in POOLS.items():
         Pool.create_or_update_pool(name, slots, description, include_deferred=False)
+
+
+def ensure_connections(env: dict[str, str]) -> list[str]:
+    """Store each connection given as ZW_CONN_<NAME> in the metadata database (encrypted with
+    the Fernet key, editable in the UI), replacing an older one. Returns the names stored."""
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    stored = []
+    with create_session() as session:
+        for name, description in CONNECTIONS.items():
+            uri = env.get(f"ZW_CONN_{name.upper()}")
+            if not uri:
+                continue
+            session.query(Connection).filter(Connection.conn_id == name).delete()
+            session.add(Connection(conn_id=name, uri=uri, description=description))
+            stored.append(name)
+    return stored
+
+
+def ensure_admin_password(password: str | None) -> tuple[str, str]:
+    """Give the simple auth manager's first admin user this password (or a random one, once).
+
+    The simple auth manager reads passwords from a JSON file; writing it here means the
+    password comes from the environment (.env) instead of being generated and printed by
+    the API server. Returns (user, password)."""
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+
+    user = next(u.username for u in SimpleAuthManager.get_users() if u.role.upper() == "ADMIN")
+    path = Path(SimpleAuthManager.get_generated_password_file())
+    passwords = json.loads(path.read_text() or "{}") if path.exists() else {}
+    passwords[user] = password or passwords.get(user) or secrets.token_urlsafe(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(passwords) + "\n")
+    os.chmod(path, 0o600)
+    return user, passwords[user]

@@ -1,11 +1,10 @@
-"""What every DAG of the project shares: owner, retries, time zone, run params."""
+"""What every DAG of the project shares: owner, retries, failure alerts, time zone, run params."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param
 
+from zhongwei.alerts import notify_failure
 from zhongwei.config import TIMEZONE
 
 START = pendulum.datetime(2024, 1, 1, tz=TIMEZONE)
@@ -13,8 +12,9 @@ START = pendulum.datetime(2024, 1, 1, tz=TIMEZONE)
 DEFAULT_ARGS = {
     "owner": "data-engineering",
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
+    # the delay between retries is the deployment's: [core] default_task_retry_delay (120 s in zhongwei.deploy)
     "retry_exponential_backoff": True,
+    "on_failure_callback": notify_failure,
 }
 
 WINDOW_PARAMS = {
