@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_MONTHS ?= 2024-01:2025-02
-DEMO_SCALE ?= 0.001
+DEMO_SCALE ?= 0.0005
 BENCH_SCALES ?= 0.01,0.1,0.3,1.0
 export ZW_DATA ?= $(CURDIR)/data
 
