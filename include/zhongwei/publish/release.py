@@ -28,7 +28,7 @@ from pathlib import Path
 from zhongwei.config import Settings
 from zhongwei.lake import replace_atomically, write_json
 from zhongwei.publish.gate import GateResult
-from zhongwei.publish.warehouse import read_only
+from zhongwei.publish.warehouse import read_only, records
 from zhongwei.warehouse import last_build_path
 
 KEY = ("region_code", "indicator_code")
@@ -81,12 +81,7 @@ def month_rows(con, month: str) -> list[dict]:
         "m.ytd_yoy_growth, m.target_value, m.progress, m.indicator_name, r.region_name "
         "from mart_monthly_indicators m left join dim_region r on r.region_code = m.region_code "
         "where m.period = ? order by m.indicator_order, m.region_code", [month])
-    names = [d[0] for d in cur.description]
-    rows = []
-    for values in cur.fetchall():
-        row = dict(zip(names, values))
-        rows.append({**row, **{f: format_number(row[f]) for f in VALUE_FIELDS}})
-    return rows
+    return [{**row, **{f: format_number(row[f]) for f in VALUE_FIELDS}} for row in records(cur)]
 
 
 def history(con, month: str) -> list[dict]:
@@ -96,8 +91,7 @@ def history(con, month: str) -> list[dict]:
         f"order by period desc limit {HISTORY_MONTHS}) "
         "select m.period, m.region_code, m.indicator_code, m.value, m.ytd_value, m.target_value "
         "from mart_monthly_indicators m join p using (period) order by m.period", [month])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, v)) for v in cur.fetchall()]
+    return records(cur)
 
 
 def revisions(month_dir: Path) -> list[int]:
@@ -149,12 +143,10 @@ def sha256(data: bytes) -> str:
 
 def _manifest(con, settings: Settings, month: str, revision: int, published_at: str, gate: GateResult,
               changes: list[dict], files: dict[str, bytes], n_rows: int) -> dict:
-    cur = con.execute(
+    loads = records(con.execute(
         "select feed, source, batch_id, status, origin, checksum, rows_arrived, rows_loaded, rows_quarantined, "
         "duplicates, quality_passed, run_id, loaded_at from fct_load_ledger where data_month = ? "
-        "order by feed, batch_id", [month])
-    names = [d[0] for d in cur.description]
-    loads = [dict(zip(names, v)) for v in cur.fetchall()]
+        "order by feed, batch_id", [month]))
     facts = dict(zip(("waybills_accepted", "tracking_events", "orders_paid"), con.execute(
         "select (select count(*) from fct_waybill where accepted_month = $m), "
         "(select count(*) from fct_tracking_event where event_month = $m), "

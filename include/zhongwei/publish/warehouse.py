@@ -23,3 +23,9 @@ def read_only(settings: Settings) -> Iterator:
         yield con
     finally:
         con.close()
+
+
+def records(cursor) -> list[dict]:
+    """A query's rows as dicts keyed by column name."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
