@@ -8,7 +8,7 @@ DEMO_SCALE ?= 0.0005
 BENCH_SCALES ?= 0.01,0.1,0.3,1.0
 export ZW_DATA ?= $(CURDIR)/data
 
-.PHONY: install system-deps demo test bench lock clean-data
+.PHONY: install system-deps demo airflow test bench lock clean-data
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ demo: install system-deps
 	$(BIN)/zw run --month $(DEMO_MONTHS) --only publish \
 	  --accept-quality-failures "Demo: the generator broke three files on purpose (see inbox/_truth/defects.jsonl)"
 	$(BIN)/zw ledger --failed
+
+## airflow: Airflow standalone over the DAGs and $(ZW_DATA), UI on localhost:$(AIRFLOW_PORT), login printed (Ctrl-C stops)
+AIRFLOW_PORT ?= 8080
+airflow: install
+	$(BIN)/zw airflow standalone --port $(AIRFLOW_PORT)
 
 
 ## test: the whole test suite (what CI runs)

@@ -65,7 +65,10 @@ class LocalCluster:
         workdir.mkdir(parents=True, exist_ok=True)
 
     def env_of(self, name: str) -> dict[str, str]:
-        return {**os.environ, **(airflow_env(self.site) if self.parts[name].airflow else {}), **self.extra}
+        # this environment's `airflow` and `zw` first on the PATH: what they start finds them too
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        return {**os.environ, "PATH": path, **(airflow_env(self.site) if self.parts[name].airflow else {}),
+                **self.extra}
 
     def log(self, name: str) -> Path:
         return self.workdir / f"{name}.log"
