@@ -105,7 +105,8 @@ def wait(cluster: LocalCluster, api: AirflowApi, done, what: str, timeout: float
         if failed:
             details = {f"{d} {run_id}": {f"{t['task_id']}[{t['map_index']}]": t["state"]
                                          for t in api.task_instances(d, run_id)} for d, run_id in failed}
-            raise AssertionError(f"failed runs: {json.dumps(details, indent=1)}")
+            raise AssertionError(f"failed runs (task logs in {cluster.site.airflow_home}/logs): "
+                                 f"{json.dumps(details, indent=1)}")
         if on_poll:
             on_poll(runs)
         if done(runs):
