@@ -54,7 +54,9 @@ def publish_monthly_indicators():
         from zhongwei.publish.tasks import months_for_run
 
         ctx = get_current_context()
-        return months_for_run(ctx["params"], ctx["logical_date"], str(ctx["dag_run"].run_type),
+        run_type = ctx["dag_run"].run_type
+        # asset-triggered runs have no logical date; the task SDK's run type is an enum
+        return months_for_run(ctx["params"], ctx.get("logical_date"), getattr(run_type, "value", run_type),
                               announced_months(ctx))
 
     # one month at a time: the months share the index page

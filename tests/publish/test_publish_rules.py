@@ -102,3 +102,10 @@ def test_a_batch_whose_suites_failed_blocks_its_month():
         "courier_waybills loads of 2025-02": "no batch loaded",
         "outlet ledger of 640522 holding for 2025-02": "no ledger of 2025-02 or earlier",
     }
+
+
+def test_a_run_without_a_logical_date_publishes_the_month_before_now():
+    # Airflow 3 runs triggered by assets (and some manual ones) have no logical date
+    assert months_for_run({}, None, "asset_triggered", ["2025-01"]) == ["2025-01"]
+    (month,) = months_for_run({}, None, "manual", [])
+    assert month < datetime.now(timezone.utc).strftime("%Y-%m")

@@ -1,22 +1,22 @@
 """What the publication DAG's tasks do, with plain arguments and JSON-able results."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from zhongwei.config import Settings
 
 GATE = "gate"  # XCom key: the gate's checks when it blocked a month (read by `zw run` and alerts)
 
 
-def months_for_run(params: dict, logical_date: datetime, run_type: str, announced: list[str]) -> list[str]:
+def months_for_run(params: dict, logical_date: datetime | None, run_type: str, announced: list[str]) -> list[str]:
     """The months a run publishes: the `month` param (one or a range); for a run the marts' asset
     triggered, the whole months the loads behind it named (none for daily loads: the month is not
-    over); otherwise the month before the logical date (the scheduled run on the 5th)."""
+    over); otherwise the month before the logical date, or before now (the scheduled run on the 5th)."""
     from zhongwei.ingest.windows import for_run
 
     if not params.get("month") and run_type == "asset_triggered":
         return announced
-    return for_run(params, logical_date, period="month").months()
+    return for_run(params, logical_date or datetime.now(timezone.utc), period="month").months()
 
 
 def publish(month: str, acceptance: str | None, run_name: str) -> dict:
