@@ -27,16 +27,6 @@ DOWNSTREAM = ["build_warehouse"] + (["publish_monthly_indicators"] if PUBLISHES 
 TERMINAL = {"success", "failed"}
 
 
-def celery_provider_breaks() -> bool:
-    """apache-airflow-providers-celery 3.26.0 imports `retry` from celery.backends.database, which
-    celery 5.7.0 (pinned in constraints.txt) no longer has: no Celery component can start."""
-    try:
-        from celery.backends.database import retry  # noqa: F401
-    except ImportError:
-        return True
-    return False
-
-
 # a test's cluster is small and impatient: 4 task slots on 2 cores, a dead worker's tasks
 # noticed after 20 s instead of 5 min, retried after seconds instead of minutes
 TUNING = {
@@ -240,8 +230,6 @@ def test_month_with_local_executor(request, tmp_path, month_inbox):
     assert run_scenario(request, tmp_path, month_inbox, "LocalExecutor") == []
 
 
-@pytest.mark.xfail(celery_provider_breaks(), run=False, reason="the pinned celery 5.7.0 breaks the pinned celery "
-                   "provider (ImportError: retry from celery.backends.database): pin celery<5.7 and re-lock")
 def test_month_with_celery_executor_and_a_killed_worker(request, tmp_path, month_inbox):
     """kill -9 the Celery worker (and the tasks it forked) while ingestion tasks run, start it
     again: the scheduler notices the tasks' missing heartbeats, retries them, and the month comes
