@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -187,16 +188,19 @@ def read_file_guarded(
 def build_table(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     """Rows (dicts holding at least the schema's keys) as an Arrow table of that schema.
 
-    Aware datetimes are handed to Arrow as epoch microseconds: Arrow converts
-    datetime objects ~100x slower, which dominated the parse time of big files.
+    The rows are transposed into columns by `itemgetter` and `zip`, in C: a Python
+    loop per cell was a tenth of ingestion. Aware datetimes are handed to Arrow as
+    epoch microseconds: Arrow converts datetime objects ~100x slower.
     """
+    if not rows:
+        return schema.empty_table()
+    names = schema.names
+    cells = map(itemgetter(*names), rows) if len(names) > 1 else ((row[names[0]],) for row in rows)
     columns = {}
-    for field in schema:
-        name = field.name  # read once: Arrow builds a new str on every access, which cost a call per cell
-        values = [row[name] for row in rows]
+    for field, values in zip(schema, zip(*cells)):
         if pa.types.is_timestamp(field.type):
             values = [None if v is None else epoch_us(v) for v in values]
-        columns[name] = values
+        columns[field.name] = values
     return pa.Table.from_pydict(columns, schema=schema)
 
 

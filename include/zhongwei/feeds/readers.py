@@ -49,7 +49,11 @@ class Record:
 
 
 def _blank(values: Sequence[object]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+    # a loop, not all(<generator>): this runs once per row of every file
+    for v in values:
+        if v is not None and not (isinstance(v, str) and not v.strip()):
+            return False
+    return True
 
 
 def missing_columns(header: Sequence[str], columns: Sequence[str]) -> list[str]:
