@@ -62,3 +62,16 @@ def test_inbox_is_generated_once(bench):
 
     assert inbox_for(bench["root"] / "cache", SCALE, "2025-03") == inbox
     assert (inbox / ".complete").stat().st_mtime_ns == marker
+
+
+def test_ingestion_by_feed_adds_up_to_the_stage(bench):
+    stages = {s["stage"]: s for s in bench["result"]["stages"]}
+    feeds = bench["result"]["summary"]["feeds"]
+    measured = [f for f in feeds if f["records"] is not None]
+    assert len(measured) == 6
+    for f in measured:
+        assert f["records"] > 0 and f["floor_cpu_s"] > 0 and f["ingest_cpu_s"] > 0, f
+    assert sum(f["ingest_cpu_s"] for f in feeds) == pytest.approx(stages["ingest"]["cpu_s"], abs=0.1)
+    assert sum(f["floor_cpu_s"] for f in measured) <= stages["floor"]["cpu_s"]
+    assert sum(f["records"] for f in measured) == sum(stages["floor"]["details"]["rows"].values())
+    assert "| ingestion by feed |" in bench["log"]

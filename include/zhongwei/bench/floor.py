@@ -14,6 +14,7 @@ Both costs count in the floor.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -66,9 +67,10 @@ def _xlsx(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], sheet: 
         con.unregister("sheet")
 
 
-def load(inbox: Path, database: Path, scratch: Path) -> dict[str, int]:
-    """Every feed of the inbox into `database`; rows per table."""
+def load(inbox: Path, database: Path, scratch: Path) -> dict[str, dict[str, float]]:
+    """Every feed of the inbox into `database`: rows and CPU seconds (every thread) per table."""
     con = duckdb.connect(str(database))
+    cpu: dict[str, float] = {}
 
     def files(pattern: str) -> list[Path]:
         return sorted(inbox.glob(pattern))
@@ -76,23 +78,28 @@ def load(inbox: Path, database: Path, scratch: Path) -> dict[str, int]:
     def sql_list(paths: list[Path]) -> str:
         return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
 
+    def timed(table: str, read) -> None:
+        start = time.process_time()
+        read()
+        cpu[table] = cpu.get(table, 0.0) + time.process_time() - start
+
     jsonl = {"courier_waybills": "courier/waybills*.jsonl", "courier_events": "courier/events*.jsonl",
              "zwyp_orders": "ecommerce/ZWYP/*.jsonl"}
     for table, pattern in jsonl.items():
-        con.execute(f"create table {table} as select * from read_json({sql_list(files(pattern))}, "
-                    "format='newline_delimited')")
-    csvs = {"pdd_orders": files("ecommerce/PDD/*.csv"),
-            "taobao_orders": _transcode(files("ecommerce/TAOBAO/*.csv"), scratch / "taobao-utf8")}
+        timed(table, lambda: con.execute(f"create table {table} as select * from read_json("
+                                         f"{sql_list(files(pattern))}, format='newline_delimited')"))
+    csvs = {"pdd_orders": lambda: files("ecommerce/PDD/*.csv"),
+            "taobao_orders": lambda: _transcode(files("ecommerce/TAOBAO/*.csv"), scratch / "taobao-utf8")}
     for table, paths in csvs.items():
-        con.execute(f"create table {table} as select * from read_csv({sql_list(paths)}, header=true, "
-                    "union_by_name=true)")
+        timed(table, lambda: con.execute(f"create table {table} as select * from read_csv({sql_list(paths())}, "
+                                         "header=true, union_by_name=true)"))
     sheets = {"douyin_order_lines": ("ecommerce/DOUYIN/*.xlsx", DOUYIN_SHEET),
               "outlets": ("outlets/*/*.xlsx", OUTLET_SHEET),
               "registry_enterprises": ("registry/*.xlsx", ENTERPRISE_SHEET),
               "registry_training_classes": ("registry/*.xlsx", TRAINING_SHEET),
               "registry_influencers": ("registry/*.xlsx", INFLUENCER_SHEET)}
     for table, (pattern, sheet) in sheets.items():
-        _xlsx(con, table, files(pattern), sheet)
+        timed(table, lambda: _xlsx(con, table, files(pattern), sheet))
     rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for (t,) in con.execute("show tables").fetchall()}
     con.close()
-    return rows
+    return {"rows": rows, "cpu_s": {t: round(s, 3) for t, s in cpu.items()}}

@@ -74,7 +74,7 @@ def prepare(settings: Settings, month: str, timers: Timers) -> dict:
 def floor(settings: Settings, month: str, timers: Timers) -> dict:
     from zhongwei.bench.floor import load
 
-    return {"rows": load(settings.inbox, settings.data_dir / "floor.duckdb", settings.data_dir / "floor-scratch")}
+    return load(settings.inbox, settings.data_dir / "floor.duckdb", settings.data_dir / "floor-scratch")
 
 
 def ingest(settings: Settings, month: str, timers: Timers) -> dict:
