@@ -14,6 +14,9 @@ and ledger assets): `dbt seed` + `dbt build` of `dbt_project/` in-process (one r
   fails the task (and lists the failures).
 - **Outlet.** Updates the `warehouse_marts` asset, which the publication is scheduled on,
   passing on the whole months the triggering loads named (none for daily loads).
+- **Fresh deployment.** Until every lake table has data (the first platform exports and
+  ledgers come days after the first courier day) the build is skipped, naming the tables
+  still empty: a skip, not a failure, so no alert.
 - **Params.** `full_refresh` rebuilds the incremental facts from the whole lake; `select`
   limits the build (dbt selection syntax). `docs` regenerates the dbt docs site.
 """
@@ -41,12 +44,19 @@ from zhongwei.warehouse import MARTS
 def build_warehouse():
     @task(pool="warehouse", outlets=[MARTS])
     def dbt_build() -> dict:
-        from zhongwei.config import Settings
-        from zhongwei.warehouse import build
+        from airflow.sdk.exceptions import AirflowSkipException
 
+        from zhongwei.config import Settings
+        from zhongwei.warehouse import build, lake_tables_without_data
+
+        settings = Settings.from_env()
+        empty = lake_tables_without_data(settings)
+        if empty:
+            raise AirflowSkipException(f"no data yet in lake tables {', '.join(empty)}: "
+                                       "nothing to build until every feed has landed")
         ctx = get_current_context()
         params = ctx["params"]
-        result = build(Settings.from_env(), select=params.get("select"), full_refresh=bool(params.get("full_refresh")))
+        result = build(settings, select=params.get("select"), full_refresh=bool(params.get("full_refresh")))
         for n in result.nodes:
             print(f"{n.resource_type.split('.')[-1]:8} {n.name:50} {n.status:8} {n.execution_time:7.2f}s"
                   + (f" failures={n.failures}" if n.failures else ""))

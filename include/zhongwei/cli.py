@@ -64,7 +64,12 @@ def run(month: str, only: str | None, accept: str | None) -> None:
     outcomes = run_month(month, only=only, accept=accept, settings=settings)
     for o in outcomes:
         click.echo(f"{o.dag_id:<28} {o.state:<8} {o.seconds:7.1f}s "
-                   f"{'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}")
+                   f"{'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}"
+                   f"{'skipped: ' + ', '.join(o.skipped_tasks) if o.skipped_tasks else ''}")
+    if any(o.dag_id == "build_warehouse" and o.skipped_tasks for o in outcomes):
+        from zhongwei.warehouse import lake_tables_without_data
+
+        click.echo(f"Nothing built: no data yet in lake tables {', '.join(lake_tables_without_data(settings))}.")
     batches = [b for o in outcomes for b in o.failed_batches]
     if batches:
         click.echo(f"{len(batches)} batches failed their checks (in the lake, marked failed in the ledger):")

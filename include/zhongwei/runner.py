@@ -17,7 +17,7 @@ import secrets
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -86,6 +86,7 @@ class DagOutcome:
     blocked: list[dict]  # months the publication's gate stopped: their checks
     crashed_tasks: list[str]  # tasks that failed for any other reason: the code's or the system's
     seconds: float = 0.0
+    skipped_tasks: list[str] = field(default_factory=list)  # e.g. a build before every feed has landed
 
 
 def load_dags() -> dict:
@@ -106,8 +107,10 @@ def run_dag(dag, conf: dict) -> DagOutcome:
     # a distinct logical date per call: reruns of a month are new DAG runs, as in production
     start = time.monotonic()
     run = dag.test(run_conf=conf, logical_date=datetime.now().astimezone())
-    failed, crashed, batches, blocked = [], [], [], []
+    failed, crashed, batches, blocked, skipped = [], [], [], [], []
     for ti in run.get_task_instances():
+        if ti.state == TaskInstanceState.SKIPPED:
+            skipped.append(ti.task_id)
         if ti.state in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED):
             failed.append(ti.task_id)
             reported = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index, key=FAILED_BATCHES)
@@ -118,7 +121,8 @@ def run_dag(dag, conf: dict) -> DagOutcome:
                 blocked.append(gate)
             elif ti.state == TaskInstanceState.FAILED:
                 crashed.append(ti.task_id)
-    return DagOutcome(dag.dag_id, str(run.state), failed, batches, blocked, crashed, time.monotonic() - start)
+    return DagOutcome(dag.dag_id, str(run.state), failed, batches, blocked, crashed, time.monotonic() - start,
+                      skipped)
 
 
 def run_month(month: str, only: str | None = None, accept: str | None = None,

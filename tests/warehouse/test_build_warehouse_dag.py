@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,33 @@ def test_build_warehouse_dag(tmp_path):
     if info["assets"]:
         assert set(info["assets"]) == {"zhongwei://lake/courier", "zhongwei://lake/ecommerce", "zhongwei://lake/ledgers"}
     assert not info["heavy"], f"heavy imports at parse time: {info['heavy']}"
+
+
+def test_build_waits_until_every_lake_table_has_data(tmp_path):
+    """A fresh deployment: the first courier day triggers a build before any export or ledger
+    has landed. The build is skipped (no failure, no alert) and the skip names the empty tables."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from zhongwei.config import Settings
+    from zhongwei.warehouse import lake_tables_without_data
+
+    env = {**os.environ, "ZW_DATA": str(tmp_path), "ZW_PII_KEY": "test-key"}
+    env.pop("AIRFLOW_HOME", None)
+    (tmp_path / "inbox" / "courier").mkdir(parents=True)
+    settings = Settings.from_env(env)
+    empty = lake_tables_without_data(settings)
+    assert {"courier_waybills", "courier_events", "ecommerce_orders", "ecommerce_order_lines", "outlets",
+            "registry_enterprises"} <= set(empty)
+    day = settings.lake / "raw" / "courier_events" / "company=SF" / "day=2025-03-01"
+    day.mkdir(parents=True)
+    pq.write_table(pa.table({"event_id": ["e1"]}), day / "part.parquet")
+    assert lake_tables_without_data(settings) == [t for t in empty if t != "courier_events"]
+
+    zw = Path(sys.executable).with_name("zw")
+    out = subprocess.run([str(zw), "run", "--month", "2025-03", "--only", "build"], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert re.search(r"build_warehouse +success .*skipped: dbt_build, dbt_docs", out.stdout), out.stdout[-2000:]
+    assert "Nothing built: no data yet in lake tables courier_waybills, ecommerce_orders" in out.stdout
+    assert not settings.warehouse.exists()

@@ -60,6 +60,21 @@ def last_build_path(settings: Settings) -> Path:
     return settings.warehouse.with_name(settings.warehouse.stem + ".last_build.json")
 
 
+def lake_tables_without_data(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
+    """The lake tables the dbt sources read that have no Parquet file yet.
+
+    Read from the sources file, so the list is the one dbt uses. On a fresh
+    deployment the first loads (a courier day, say) come before any platform
+    export or ledger: until every table has data there is nothing to build.
+    """
+    import yaml
+
+    sources = yaml.safe_load((project_dir / "models" / "staging" / "_sources.yml").read_text(encoding="utf-8"))
+    tables = [t["name"] for source in sources["sources"] for t in source["tables"]
+              if "/raw/" in t.get("meta", {}).get("external_location", "")]
+    return [t for t in tables if next((settings.lake / "raw" / t).rglob("*.parquet"), None) is None]
+
+
 class DbtError(RuntimeError):
     pass
 
