@@ -81,7 +81,7 @@ def load(inbox: Path, database: Path, scratch: Path) -> dict[str, dict[str, floa
     def timed(table: str, read) -> None:
         start = time.process_time()
         read()
-        cpu[table] = cpu.get(table, 0.0) + time.process_time() - start
+        cpu[table] = time.process_time() - start
 
     jsonl = {"courier_waybills": "courier/waybills*.jsonl", "courier_events": "courier/events*.jsonl",
              "zwyp_orders": "ecommerce/ZWYP/*.jsonl"}
