@@ -75,6 +75,10 @@ COURIER = [
     Case("event_unknown_state", reasons.MALFORMED_RECORD, ROW, _events(variant(EVENT, state=9)), "record 2"),
     Case("event_unknown_company", reasons.UNKNOWN_COMPANY, ROW, _events(variant(EVENT, company="SFX")), "record 2"),
     Case("event_missing_company", reasons.MALFORMED_RECORD, ROW, _events(variant(EVENT, company=None)), "record 2"),
+    Case("waybill_conflicting_copy", reasons.CONFLICTING_DUPLICATE, ROW, _waybills(variant(WAYBILL, weight_g=1), variant(WAYBILL, waybill_no="SF1234567890999")),
+         "record 2", "record 1"),
+    Case("event_conflicting_copy", reasons.CONFLICTING_DUPLICATE, ROW, _events(variant(EVENT, outlet_id="ZW640521-0001"), variant(EVENT, state=5, sub_state=None)),
+         "record 2", "record 1"),
 ]
 
 
@@ -115,8 +119,11 @@ TAOBAO = [
     Case("taobao_sub_fen_amount", reasons.BAD_AMOUNT, ROW, _taobao(variant(TAOBAO_ROW, 买家应付货款="118.005")), "line 3"),
     Case("taobao_impossible_date", reasons.BAD_TIMESTAMP, ROW,
          _taobao(variant(TAOBAO_ROW, 订单付款时间="2025-02-30 10:00:00")), "line 3", "订单付款时间"),
-    Case("taobao_unknown_category", reasons.UNKNOWN_CATEGORY, WARNING, _taobao(variant(TAOBAO_ROW, 商品类目="宠物用品")),
-         "line 3", "宠物用品"),
+    Case("taobao_unknown_category", reasons.UNKNOWN_CATEGORY, WARNING,
+         _taobao(variant(TAOBAO_ROW, 订单编号="3871204598312345999", 商品类目="宠物用品")), "line 3", "宠物用品"),
+    Case("taobao_conflicting_order", reasons.CONFLICTING_DUPLICATE, ROW,
+         _taobao(variant(TAOBAO_ROW, 买家实际支付金额="1.00"), variant(TAOBAO_ROW, 订单编号="3871204598312345999")),
+         "line 3", "line 2, "),
     Case("taobao_cut_last_record", reasons.MALFORMED_RECORD, ROW, _taobao_cut, "line 3"),
     Case("taobao_utf8", reasons.WRONG_ENCODING, FILE, _taobao(encoding="utf-8"), "orders_20250304.csv", "utf-8"),
     Case("taobao_utf8_bom", reasons.WRONG_ENCODING, FILE, _taobao(encoding="utf-8-sig"), "orders_20250304.csv"),
@@ -144,6 +151,7 @@ PDD = [
     Case("pdd_text_refund", reasons.BAD_AMOUNT, ROW, _pdd(variant(PDD_ROW, **{"退款金额(元)": "abc"})), "line 3"),
     Case("pdd_unknown_after_sales", reasons.MALFORMED_RECORD, ROW, _pdd(variant(PDD_ROW, 售后状态="仅退款")), "line 3"),
     Case("pdd_bad_order_no", reasons.MALFORMED_RECORD, ROW, _pdd(variant(PDD_ROW, 订单号="250304123")), "line 3"),
+    Case("pdd_conflicting_order", reasons.CONFLICTING_DUPLICATE, ROW, _pdd(variant(PDD_ROW, 售后状态="退款中"), variant(PDD_ROW, 订单号="250304-999999999999999")), "line 3"),
 ]
 
 
@@ -195,6 +203,11 @@ DOUYIN = [
     Case("douyin_missing_sheet", reasons.SCHEMA_MISMATCH, FILE, _douyin_wrong_sheet, "orders_20250304.xlsx", "订单明细"),
     Case("douyin_truncated", reasons.TRUNCATED_FILE, FILE, _douyin_damaged("cut"), "orders_20250304.xlsx"),
     Case("douyin_not_xlsx", reasons.UNREADABLE_FILE, FILE, _douyin_damaged("text"), "orders_20250304.xlsx"),
+    # A line sent twice with different amounts: both copies go, and so does its sibling.
+    Case("douyin_conflicting_line", reasons.CONFLICTING_DUPLICATE, ROW,
+         _douyin(DOUYIN_LINE, _SECOND_LINE, variant(DOUYIN_LINE, 订单应付金额=1.0), _OTHER_ORDER), "row 4", "row 2"),
+    Case("douyin_sibling_of_conflicting_line", reasons.INCOMPLETE_ORDER, ROW,
+         _douyin(DOUYIN_LINE, _SECOND_LINE, variant(DOUYIN_LINE, 订单应付金额=1.0), _OTHER_ORDER), "row 3"),
 ]
 
 
@@ -220,6 +233,8 @@ ZWYP = [
     Case("zwyp_cut_line", reasons.MALFORMED_RECORD, ROW, _zwyp_cut, "line 2", "JSON"),
     Case("zwyp_sub_fen_price", reasons.BAD_AMOUNT, ROW,
          _zwyp(variant(ZWYP_ORDER, items=[{**ZWYP_ORDER["items"][0], "unit_price": "59.001"}])), "line 2"),
+    Case("zwyp_conflicting_order", reasons.CONFLICTING_DUPLICATE, ROW, _zwyp(variant(ZWYP_ORDER, amount_paid="1.00"), variant(ZWYP_ORDER, order_id="ZW2025030400999")),
+         "line 2", "line 1"),
     Case("zwyp_unknown_area", reasons.UNKNOWN_AREA_CODE, ROW,
          _zwyp(variant(ZWYP_ORDER, ship_to={"area_code": "640599999999", "address": "海原县李旺镇"})), "line 2"),
     Case("zwyp_pickup_without_outlet", reasons.MALFORMED_RECORD, ROW,
@@ -261,8 +276,8 @@ OUTLETS = [
     Case("outlet_impossible_date", reasons.BAD_TIMESTAMP, ROW, _outlets(_outlet(开业日期="2023年13月1日")), "row 5"),
     Case("outlet_unknown_status", reasons.MALFORMED_RECORD, ROW, _outlets(_outlet(状态="营业")), "row 5", "状态"),
     Case("outlet_bad_yes_no", reasons.MALFORMED_RECORD, ROW, _outlets(_outlet(是否代收代寄="Y")), "row 5"),
-    Case("outlet_repeated_code", reasons.MALFORMED_RECORD, ROW, _outlets(_outlet(网点编码="ZW640521-0012")), "row 5",
-         "row 4"),
+    Case("outlet_conflicting_code", reasons.CONFLICTING_DUPLICATE, ROW,
+         _outlets(_outlet(网点编码=OUTLET_ROW["网点编码"], 网点名称="鸣沙镇快递驿站"), _outlet()), "row 5", "row 4"),
     Case("outlet_bad_operator_code", reasons.BAD_OPERATOR_CREDIT_CODE, WARNING,
          _outlets(_outlet(统一社会信用代码="91640521MA76000000")), "row 5"),
     Case("outlet_truncated", reasons.TRUNCATED_FILE, FILE, _outlets_cut, "网点台账_202503.xlsx"),
@@ -298,6 +313,12 @@ REGISTRY = [
          _registry(classes=[variant(TRAINING_ROW, 班次编号="PX2025-009", 结业日期="2025-03-01")]), "sheet 培训班次 row 3"),
     Case("registry_unknown_host_status", reasons.MALFORMED_RECORD, ROW,
          _registry(hosts=[variant(INFLUENCER_ROW, 达人ID="dy_zw_host09", 状态="暂停")]), "sheet 达人孵化 row 3"),
+    Case("registry_conflicting_enterprise", reasons.CONFLICTING_DUPLICATE, ROW,
+         _registry([variant(ENTERPRISE_ROW, 企业名称="另一家公司")]), "sheet 企业名录 row 3", "row 2"),
+    Case("registry_conflicting_class", reasons.CONFLICTING_DUPLICATE, ROW,
+         _registry(classes=[variant(TRAINING_ROW, 培训人数=1)]), "sheet 培训班次 row 3"),
+    Case("registry_conflicting_host", reasons.CONFLICTING_DUPLICATE, ROW,
+         _registry(hosts=[variant(INFLUENCER_ROW, 昵称="另一个昵称")]), "sheet 达人孵化 row 3"),
     Case("registry_missing_sheet", reasons.SCHEMA_MISMATCH, FILE, _registry(drop_sheet="达人孵化"),
          "电商企业及培训台账_202503.xlsx", "达人孵化"),
     Case("registry_truncated", reasons.TRUNCATED_FILE, FILE, _registry_cut, "电商企业及培训台账_202503.xlsx"),

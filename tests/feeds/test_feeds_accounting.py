@@ -25,8 +25,8 @@ SEED = 20250304
 
 def _check(batch: ParsedBatch, good: int, bad: int, blank: int = 0) -> None:
     assert batch.file_error is None
-    assert batch.rows_arrived == batch.rows_loaded + len(batch.rejected)
-    assert (batch.rows_loaded, len(batch.rejected), batch.rows_ignored) == (good, bad, blank)
+    assert batch.rows_arrived == batch.rows_loaded + len(batch.rejected) + batch.duplicates
+    assert (batch.rows_loaded, len(batch.rejected), batch.rows_ignored, batch.duplicates) == (good, bad, blank, 0)
 
 
 TAOBAO_DEFECTS = [
@@ -112,10 +112,11 @@ def test_courier_mixes() -> None:
     for _ in range(ROUNDS * 3):
         records: list[Any] = []
         good = bad = 0
-        for _ in range(rng.randint(0, 50)):
+        for index in range(rng.randint(0, 50)):
             kind = rng.choice(["good", "good", "bad", "junk"])
-            records.append(variant(WAYBILL, **rng.choice(defects)) if kind == "bad" else
-                           rng.choice([None, 7, "x", []]) if kind == "junk" else variant(WAYBILL))
+            number = f"SF{index:013d}"  # a window holds a waybill once (else: a duplicate)
+            records.append(variant(WAYBILL, **{"waybill_no": number, **rng.choice(defects)}) if kind == "bad" else
+                           rng.choice([None, 7, "x", []]) if kind == "junk" else variant(WAYBILL, waybill_no=number))
             good, bad = good + (kind == "good"), bad + (kind != "good")
         _check(parse_waybills(records, "window", deid=DEID), good, bad)
 
@@ -173,5 +174,5 @@ def test_junk_cells_never_crash_a_parser(tmp_path: Path) -> None:
         ]
         for batch, written in batches:
             assert batch.file_error is None
-            assert batch.rows_arrived == batch.rows_loaded + len(batch.rejected)
+            assert batch.rows_arrived == batch.rows_loaded + len(batch.rejected) + batch.duplicates
             assert batch.rows_arrived + batch.rows_ignored == written

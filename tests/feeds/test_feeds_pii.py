@@ -9,8 +9,8 @@ import pytest
 
 from feed_cases import ALL_CASES, Case
 from feedkit import (
-    DEID, DOUYIN_SAMPLE, EVENT_SAMPLE, OUTLET_SAMPLE, PDD_SAMPLE, REGISTRY_SAMPLE, TAOBAO_SAMPLE, WAYBILL_SAMPLE,
-    ZWYP_SAMPLE, jsonl_records, leaked,
+    DEID, DOUYIN_SAMPLE, EVENT_SAMPLE, OUTLET_SAMPLE, PDD_SAMPLE, REGISTRY_SAMPLE, TAOBAO_ROW, TAOBAO_SAMPLE, WAYBILL,
+    WAYBILL_SAMPLE, ZWYP_SAMPLE, jsonl_records, leaked, variant, write_taobao,
 )
 from zhongwei.feeds import (
     Deidentifier, mask_name, mask_phone, parse_douyin, parse_events, parse_outlet_ledger, parse_pdd, parse_registry,
@@ -75,3 +75,17 @@ def test_samples_leak_nothing() -> None:
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_hand_made_files_leak_nothing(case: Case, tmp_path: Path) -> None:
     assert leaked(case.build(tmp_path)) == []
+
+
+def test_identifiers_stay_searchable_in_the_quarantine(tmp_path) -> None:
+    """A waybill number whose digits look like a phone number is an identifier, not personal
+    information: the quarantine shows it as sent (the personal fields are still masked)."""
+    batch = parse_waybills([variant(WAYBILL, company="XYZ", waybill_no="XYZ000000000001")], "XYZ 2025-03-04",
+                           deid=DEID)
+    raw = batch.rejected[0].raw
+    assert '"waybill_no": "XYZ000000000001"' in raw and "XYZ000****0001" not in raw
+    assert "13909551234" not in raw and "马建国" not in raw
+    row = variant(TAOBAO_ROW, 订单编号="0955123456789012345", 物流单号="01234567890", 订单状态="未知")
+    rejected = parse_taobao(write_taobao(tmp_path / "orders_20250304.csv", [row]), deid=DEID).rejected[0].raw
+    assert "0955123456789012345" in rejected and "01234567890" in rejected
+    assert TAOBAO_ROW["联系手机"] not in rejected

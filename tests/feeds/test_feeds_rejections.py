@@ -33,7 +33,7 @@ def test_accounting_is_checked_on_construction() -> None:
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_bad_input(case: Case, tmp_path: Path) -> None:
     batch = case.build(tmp_path)
-    assert batch.rows_arrived == batch.rows_loaded + len(batch.rejected)
+    assert batch.rows_arrived == batch.rows_loaded + len(batch.rejected) + batch.duplicates
     if case.kind == FILE:
         error = batch.file_error
         assert error is not None and error.reason == case.reason, error

@@ -80,3 +80,28 @@ def test_a_file_sent_twice_under_another_name_loads_once_and_a_rerun_replaces(tm
     entry = json.loads(next((tmp_path / "lake" / "ledger" / "ecommerce").glob("*20250304*")).read_text())
     assert entry["run_id"] == "run2-TAOBAO" and {s["suite"] for s in entry["quality"]["suites"]} == {
         "ecommerce_orders", "ecommerce_order_lines", "batch_health"}
+
+
+def test_a_repeated_row_is_a_duplicate_and_a_conflicting_one_fails_its_batch(tmp_path, quality, monkeypatch):
+    """A Taobao export in which one order row appears twice, verbatim (the 4th), and a PDD
+    export in which one order appears twice with different amounts (the 5th)."""
+    monkeypatch.setenv("ZW_PII_KEY", "k")
+    inbox = tmp_path / "inbox" / "ecommerce"
+    for platform, day, change in (("TAOBAO", "04", None), ("PDD", "05", (b",113.00,", b",112.00,"))):
+        lines = (SAMPLES / f"ecommerce/{platform}/orders_20250304.csv").read_bytes().splitlines(keepends=True)
+        copy = lines[1] if change is None else lines[1].replace(*change)
+        assert copy != lines[1] or change is None
+        (inbox / platform).mkdir(parents=True)
+        (inbox / platform / f"orders_202503{day}.csv").write_bytes(b"".join([*lines, copy]))
+    lake = Lake(tmp_path / "lake")
+    window = Window(date(2025, 3, 4), date(2025, 3, 6))
+    [taobao] = files.ingest_platform(lake, quality, tmp_path / "inbox", "TAOBAO", window, "run")
+    assert (taobao.status, taobao.rows_arrived, taobao.rows_loaded, taobao.duplicates) == ("loaded", 4, 3, 1)
+    assert taobao.rows_quarantined == 0
+    [pdd] = files.ingest_platform(lake, quality, tmp_path / "inbox", "PDD", window, "run")
+    assert pdd.status == "failed" and pdd.quarantined_by_reason == {"conflicting_duplicate": 2}
+    assert pdd.failure == "batch_health: expect_column_values_to_be_between(conflicting_duplicates)"
+    assert pdd.rows_arrived == pdd.rows_loaded + pdd.rows_quarantined + pdd.duplicates
+    quarantine = pq.read_table(next((tmp_path / "lake" / "quarantine" / "ecommerce").glob("PDD*.parquet")))
+    assert quarantine.column("location").to_pylist() == ["orders_20250305.csv:line 2",
+                                                         f"orders_20250305.csv:line {pdd.rows_arrived + 1}"]

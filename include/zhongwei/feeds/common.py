@@ -3,7 +3,11 @@
 A parser turns one file (or one API window) into a `ParsedBatch`: typed Arrow
 tables ready for Parquet, the rejected records each with a reason code, warnings
 about records that were kept, and the counts the load ledger needs
-(`rows_arrived == rows_loaded + len(rejected)`, checked on construction).
+(`rows_arrived == rows_loaded + len(rejected) + duplicates`, checked on construction).
+
+A record's key may occur once per file (`Collector.unique`): a repeat equal to the
+first copy is counted as a duplicate and loads once; copies that differ are a
+conflict, and every copy is quarantined (`conflicting_duplicate`).
 
 Values are parsed by small functions that raise `RowError(reason, detail)`; the
 parser loop turns that into a quarantine entry, so a bad cell never stops a file.
@@ -29,7 +33,7 @@ import pyarrow as pa
 from zhongwei.config import TIMEZONE
 from zhongwei.exchange.contract import epoch_us
 from zhongwei.feeds import reasons
-from zhongwei.feeds.contract import PLAUSIBLE_YEARS, YES_NO
+from zhongwei.feeds.contract import IDENTIFIER_COLUMNS, PLAUSIBLE_YEARS, YES_NO
 from zhongwei.feeds.pii import redact
 
 LOCAL_TZ = ZoneInfo(TIMEZONE)
@@ -107,7 +111,8 @@ class ParsedBatch:
 
     rows_arrived counts physical records (CSV rows, JSON lines, sheet rows, API
     records) that are not blank and not a totals row; `rows_ignored` counts those.
-    Every arrived record is either loaded or rejected. A file-level failure sets
+    Every arrived record is loaded, rejected, or a duplicate (a repeat, equal to a
+    loaded record of the same key, that is not loaded again). A file-level failure sets
     `file_error`, leaves every table empty and counts nothing as arrived: the file
     is quarantined whole.
     """
@@ -119,13 +124,14 @@ class ParsedBatch:
     warnings: list[Rejected] = field(default_factory=list)
     file_error: Rejected | None = None
     rows_ignored: int = 0
+    duplicates: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.rows_arrived != self.rows_loaded + len(self.rejected):
+        if self.rows_arrived != self.rows_loaded + len(self.rejected) + self.duplicates:
             raise ValueError(
                 f"accounting broken: arrived {self.rows_arrived} != loaded {self.rows_loaded}"
-                f" + rejected {len(self.rejected)}"
+                f" + rejected {len(self.rejected)} + duplicates {self.duplicates}"
             )
 
     @classmethod
@@ -147,12 +153,27 @@ class ParsedBatch:
         return issues_table(self.warnings)
 
 
+@dataclass(slots=True)
+class Candidate:
+    """A record that passed the contract, before the file is known to hold its key once.
+
+    `value` is what the parser keeps of it; `key` the fields the record is unique on.
+    """
+
+    location: str
+    key: tuple[object, ...]
+    value: Any
+    raw: Callable[[], str]
+    notes: Sequence[tuple[str, str]] = ()
+
+
 class Collector:
     """Counts and issues of one batch while it is parsed; `finish` builds the batch."""
 
     def __init__(self) -> None:
         self.arrived = 0
         self.loaded = 0
+        self.duplicates = 0
         self.ignored: Counter[str] = Counter()  # kind of row ('blank', 'totals') -> count
         self.rejected: list[Rejected] = []
         self.warnings: list[Rejected] = []
@@ -167,11 +188,46 @@ class Collector:
             text = raw()
             self.warnings.extend(Rejected(location, reason, detail, text) for reason, detail in notes)
 
+    def unique(
+        self, candidates: Sequence[Candidate], key_label: str, content: Callable[[Any], object],
+    ) -> tuple[list[Candidate], list[Candidate]]:
+        """(kept, conflicting): each key once, in file order; nothing is accepted yet.
+
+        A later copy whose `content` (the record as parsed, its position aside) equals the
+        first copy's is a duplicate: counted, not kept. When the copies of a key differ,
+        the file cannot say which holds: every copy is rejected as `conflicting_duplicate`.
+        """
+        copies: dict[tuple[object, ...], list[Candidate]] = {}
+        for candidate in candidates:
+            copies.setdefault(candidate.key, []).append(candidate)
+        if len(copies) == len(candidates):  # the usual file: no key twice
+            return list(candidates), []
+        kept, conflicting = [], []
+        for key, group in copies.items():
+            first = content(group[0].value)
+            if all(content(c.value) == first for c in group[1:]):
+                kept.append(group[0])
+                self.duplicates += len(group) - 1
+                continue
+            shown = "/".join(map(str, key))
+            where = ", ".join(c.location for c in group)
+            for c in group:
+                detail = f"{key_label} {shown} occurs {len(group)} times with different values ({where})"
+                self.reject(c.location, RowError(reasons.CONFLICTING_DUPLICATE, detail), c.raw())
+            conflicting += group
+        return kept, conflicting  # keys in the order they first appear: the file's order
+
+    def accept_all(self, candidates: Sequence[Candidate]) -> list[Any]:
+        """Accept the candidates; their values."""
+        for c in candidates:
+            self.accept(c.location, c.notes, c.raw)
+        return [c.value for c in candidates]
+
     def finish(self, tables: dict[str, pa.Table], **metadata: Any) -> ParsedBatch:
         return ParsedBatch(
             tables=tables, rows_arrived=self.arrived, rows_loaded=self.loaded,
             rejected=self.rejected, warnings=self.warnings, rows_ignored=self.ignored.total(),
-            metadata={**metadata, "ignored_rows": dict(self.ignored)},
+            duplicates=self.duplicates, metadata={**metadata, "ignored_rows": dict(self.ignored)},
         )
 
 
@@ -471,8 +527,10 @@ def raw_row(values: Sequence[object], header: Sequence[str], pii_columns: Collec
     """A tabular record as CSV text with personal information masked.
 
     When the row has the header's width, the cells of personal columns become
-    '***'. When it does not (a broken row), cells cannot be matched to columns, so
-    every cell that could hold a name or address is masked.
+    '***', phone numbers in the other cells are masked, and identifiers (order and
+    waybill numbers, codes: `IDENTIFIER_COLUMNS`) stay as written. When it does not
+    (a broken row), cells cannot be matched to columns, so every cell that could
+    hold a name or address is masked, and every phone-like number.
     """
     aligned = len(values) == len(header)
     cells = []
@@ -480,10 +538,13 @@ def raw_row(values: Sequence[object], header: Sequence[str], pii_columns: Collec
         text = "" if value is None else str(value)
         if text and (header[index] in pii_columns if aligned else not _PLAIN_CELL.match(text)):
             text = MASKED_CELL
+        elif text and aligned and header[index] not in IDENTIFIER_COLUMNS:
+            text = redact(text) or ""
         cells.append(text)
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(cells)
-    return clip(redact(buffer.getvalue()) or "")
+    line = buffer.getvalue()
+    return clip(line if aligned else redact(line) or "")
 
 
 def clip(text: str) -> str:

@@ -167,6 +167,13 @@ INFLUENCER_STATUSES = frozenset({"孵化中", "已结业", "退出"})
 
 YES_NO = {"是": True, "否": False}
 
+# Columns (of any feed) that identify a record, not a person: a quarantined row keeps
+# them as written, even when their digits look like a phone number, so it can be found.
+IDENTIFIER_COLUMNS = frozenset({
+    "订单编号", "订单号", "主订单编号", "子订单编号", "物流单号", "快递单号", "店铺Id", "店铺id", "店铺ID", "商品id",
+    "商品ID", "达人ID", "直播间ID", "网点编码", "行政区划代码", "统一社会信用代码", "孵化机构信用代码", "班次编号",
+})
+
 # GB 32100-2015 unified social credit code.
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_LENGTH = 18

@@ -1,10 +1,12 @@
 """Courier exchange records (courier.md) -> waybill and tracking-event rows.
 
 Input is what the exchange API serves: JSON objects already decoded, one per
-record, which may still have missing fields or wrong types. Nothing is
-deduplicated here: a corrected waybill and a repeated event are both kept, and
-the warehouse keeps the latest `received_at` and counts equal events once, as
-the contract says it must.
+record, which may still have missing fields or wrong types. A corrected waybill
+and an event delivered again later are both kept: the warehouse keeps the latest
+`received_at` and counts equal events once, as the contract says it must. Within
+one window a record is unique on its key and its `received_at` (`WAYBILL_KEY`,
+`EVENT_KEY`): an equal copy is a duplicate; copies that differ cannot be ordered,
+so both are quarantined (`conflicting_duplicate`).
 """
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
 
 from zhongwei.feeds import reasons
 from zhongwei.feeds.common import (
-    UTC_TIMESTAMP, Collector, ParsedBatch, RowError, build_table, clip, enum_value, to_count, to_fen, to_instant,
+    UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, RowError, build_table, clip, enum_value, to_count, to_fen, to_instant,
 )
 from zhongwei.feeds.contract import COMPANY_WAYBILL_PATTERNS, EVENT_STATES, ITEM_CATEGORIES, PACKAGINGS, SERVICES
 from zhongwei.feeds.divisions import Divisions, default_divisions
@@ -43,6 +46,9 @@ WAYBILL_SCHEMA = pa.schema([
     ("order_platform", pa.string()), ("order_no", pa.string()),
     *_PARTY_COLUMNS,
 ])
+# What a record is unique on within one window (the contract's identity plus received_at).
+WAYBILL_KEY = ("company", "waybill_no", "received_at")
+EVENT_KEY = ("company", "waybill_no", "event_time", "state", "sub_state", "area_code", "received_at")
 EVENT_SCHEMA = pa.schema([
     ("company", pa.string()), ("waybill_no", pa.string()),
     ("event_time", UTC_TIMESTAMP), ("received_at", UTC_TIMESTAMP),
@@ -150,20 +156,22 @@ def _raw_record(record: object) -> str:
 
 def _parse(
     records: Iterable[object], source: str, table: str, schema: pa.Schema,
-    convert: Callable[[Mapping[str, Any]], dict[str, Any]],
+    convert: Callable[[Mapping[str, Any]], dict[str, Any]], key: tuple[str, ...],
 ) -> ParsedBatch:
-    col, rows = Collector(), []
+    col, candidates = Collector(), []
     for number, record in enumerate(records, start=1):
         col.arrived += 1
+        location = f"{source}:record {number}"
         try:
             if not isinstance(record, dict):
                 raise RowError(reasons.MALFORMED_RECORD, f"a JSON {type(record).__name__}, not an object")
-            rows.append(convert(record))
+            row = convert(record)
         except RowError as error:
-            col.reject(f"{source}:record {number}", error, _raw_record(record))
+            col.reject(location, error, _raw_record(record))
             continue
-        col.loaded += 1
-    return col.finish({table: build_table(rows, schema)}, source=source)
+        candidates.append(Candidate(location, tuple(row[k] for k in key), row, partial(_raw_record, record)))
+    kept, _ = col.unique(candidates, "/".join(key), lambda row: row)
+    return col.finish({table: build_table(col.accept_all(kept), schema)}, source=source)
 
 
 def parse_waybills(
@@ -178,10 +186,11 @@ def parse_waybills(
     """
     divisions = default_divisions() if known_divisions is None else known_divisions
     deidentifier = deid or Deidentifier.from_settings()
-    return _parse(records, source, "waybills", WAYBILL_SCHEMA, lambda r: _waybill(r, divisions, deidentifier))
+    return _parse(records, source, "waybills", WAYBILL_SCHEMA, lambda r: _waybill(r, divisions, deidentifier),
+                  WAYBILL_KEY)
 
 
 def parse_events(records: Iterable[object], source: str, known_divisions: Divisions | None = None) -> ParsedBatch:
     """Tracking-event records of one API window -> table `events` (free text redacted)."""
     divisions = default_divisions() if known_divisions is None else known_divisions
-    return _parse(records, source, "events", EVENT_SCHEMA, lambda r: _event(r, divisions))
+    return _parse(records, source, "events", EVENT_SCHEMA, lambda r: _event(r, divisions), EVENT_KEY)

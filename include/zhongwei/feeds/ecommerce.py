@@ -24,7 +24,7 @@ import pyarrow as pa
 from zhongwei.feeds import reasons
 from zhongwei.feeds.categories import category_notes
 from zhongwei.feeds.common import (
-    UTC_TIMESTAMP, Collector, ParsedBatch, RowError, build_table, file_stamp, nfkc_keys, norm_text,
+    UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, RowError, build_table, file_stamp, nfkc_keys, norm_text,
     optional_text, read_file_guarded, required_text, to_count, to_fen, to_instant,
 )
 from zhongwei.feeds.contract import (
@@ -383,14 +383,20 @@ def _douyin_key(record: Record) -> str | None:
         return None
 
 
+def _douyin_content(line: _DouyinLine) -> tuple[object, ...]:
+    """A sheet row as parsed, its position aside: two rows equal here are one line sent twice."""
+    return (line.shop_id, line.line, line.head, line.shipping_fen, line.after_sales, line.refund_fen,
+            line.refunded_at)
+
+
 def _parse_douyin(records: Iterable[Record], export: _Export, col: Collector) -> dict[str, pa.Table]:
-    groups: dict[str, list[_DouyinLine]] = {}
+    candidates: list[Candidate] = []
+    first_shop: dict[str, str] = {}
     spoiled: dict[str, str] = {}  # order -> location of its first rejected line
     for record in records:
         try:
             parsed = _douyin_line(record, export)
-            first = groups.get(parsed.order_no, [parsed])[0]
-            if parsed.shop_id != first.shop_id:
+            if parsed.shop_id != first_shop.setdefault(parsed.order_no, parsed.shop_id):
                 raise RowError(reasons.MALFORMED_RECORD, f"店铺ID {parsed.shop_id!r} differs from the order's first line")
         except RowError as error:
             col.reject(record.location, error, record.raw())
@@ -398,19 +404,25 @@ def _parse_douyin(records: Iterable[Record], export: _Export, col: Collector) ->
             if key is not None:
                 spoiled.setdefault(key, record.location)
             continue
-        groups.setdefault(parsed.order_no, []).append(parsed)
+        candidates.append(Candidate(record.location, (parsed.order_no, parsed.line["sub_order_no"]), parsed,
+                                    record.raw, parsed.notes))
+    kept, conflicting = col.unique(candidates, "主订单编号/子订单编号", _douyin_content)
+    for c in conflicting:
+        spoiled.setdefault(c.key[0], c.location)
+    groups: dict[str, list[Candidate]] = {}
+    for c in kept:
+        groups.setdefault(c.key[0], []).append(c)
     orders, lines = [], []
     for order_no, group in groups.items():
         if order_no in spoiled:
-            for line in group:
+            for c in group:
                 detail = f"order {order_no} lost its line at {spoiled[order_no]}; an order loads whole or not at all"
-                col.reject(line.record.location, RowError(reasons.INCOMPLETE_ORDER, detail), line.record.raw())
+                col.reject(c.location, RowError(reasons.INCOMPLETE_ORDER, detail), c.raw())
             continue
-        for line_no, line in enumerate(group):
+        for line_no, line in enumerate(col.accept_all(group)):
             line.line["line_no"] = line_no
             lines.append(line.line)
-            col.accept(line.record.location, line.notes, line.record.raw)
-        orders.append(_douyin_order(group, export))
+        orders.append(_douyin_order([c.value for c in group], export))
     return {"orders": build_table(orders, ORDER_SCHEMA), "order_lines": build_table(lines, LINE_SCHEMA)}
 
 
@@ -419,9 +431,15 @@ def _parse_douyin(records: Iterable[Record], export: _Export, col: Collector) ->
 Converter = Callable[[Record, _Export, Notes], tuple[dict[str, Any], list[dict[str, Any]]]]
 
 
+def _order_content(value: tuple[dict[str, Any], list[dict[str, Any]]]) -> tuple[object, ...]:
+    """An order record as parsed, its position (`source_row`) aside."""
+    order, lines = value
+    return tuple(v for k, v in order.items() if k != "source_row"), lines
+
+
 def _parse_each(records: Iterable[Record], export: _Export, col: Collector, convert: Converter) -> dict[str, pa.Table]:
-    """Platforms with one record per order."""
-    orders, lines = [], []
+    """Platforms with one record per order: the order number occurs once per file."""
+    candidates = []
     for record in records:
         notes: Notes = []
         try:
@@ -429,9 +447,12 @@ def _parse_each(records: Iterable[Record], export: _Export, col: Collector, conv
         except RowError as error:
             col.reject(record.location, error, record.raw())
             continue
+        candidates.append(Candidate(record.location, (order["order_no"],), (order, order_lines), record.raw, notes))
+    kept, _ = col.unique(candidates, "order", _order_content)
+    orders, lines = [], []
+    for order, order_lines in col.accept_all(kept):
         orders.append(order)
         lines.extend(order_lines)
-        col.accept(record.location, notes, record.raw)
     return {"orders": build_table(orders, ORDER_SCHEMA), "order_lines": build_table(lines, LINE_SCHEMA)}
 
 

@@ -3,9 +3,10 @@ city's programme registry (registry.md).
 
 Both are full snapshots typed by people, so every cell is NFKC-normalised and
 stripped, dates come in four spellings, and blank rows and a totals row are
-ignored rather than quarantined. A key that repeats within one snapshot keeps
-its first row; later rows with the same key are rejected (a snapshot cannot
-say two things about one outlet or enterprise).
+ignored rather than quarantined. A key occurs once per snapshot: a row repeated
+with the same values (序号 aside) loads once and counts as a duplicate; rows that
+say different things about one outlet or enterprise are all rejected
+(`conflicting_duplicate`): a snapshot cannot hold both.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pyarrow as pa
 
 from zhongwei.feeds import reasons
 from zhongwei.feeds.common import (
-    Collector, ParsedBatch, RowError, build_table, enum_value, file_stamp, label_text, norm_code, norm_text,
+    Candidate, Collector, ParsedBatch, RowError, build_table, enum_value, file_stamp, label_text, norm_code, norm_text,
     optional_text, read_file_guarded, required_text, to_count, to_date, to_float, to_year, yes_no,
 )
 from zhongwei.feeds.contract import (
@@ -89,28 +90,27 @@ def _ledger_month(path: Path, pattern: re.Pattern[str]) -> str:
     return file_stamp(path, pattern, "%Y%m").strftime("%Y-%m")
 
 
+def _row_content(row: dict[str, Any]) -> tuple[object, ...]:
+    """A ledger row as parsed, its position (`source_row`) aside."""
+    return tuple(v for k, v in row.items() if k != "source_row")
+
+
 def _load(
     records: Iterable[Record], col: Collector, convert: Callable[[Record, Notes], dict[str, Any]],
     key: tuple[str, ...], key_label: str,
 ) -> list[dict[str, Any]]:
-    """Convert rows, rejecting failures and later repeats of the key columns."""
-    seen: dict[tuple[object, ...], str] = {}
-    loaded = []
+    """Convert rows, rejecting failures; each key once (`Collector.unique`)."""
+    candidates = []
     for record in records:
         notes: Notes = []
         try:
             row = convert(record, notes)
-            row_key = tuple(row[k] for k in key)
-            if row_key in seen:
-                shown = "/".join(map(str, row_key))
-                raise RowError(reasons.MALFORMED_RECORD, f"{key_label} {shown} repeats {seen[row_key]}")
         except RowError as error:
             col.reject(record.location, error, record.raw())
             continue
-        seen[row_key] = record.location
-        col.accept(record.location, notes, record.raw)
-        loaded.append(row)
-    return loaded
+        candidates.append(Candidate(record.location, tuple(row[k] for k in key), row, record.raw, notes))
+    kept, _ = col.unique(candidates, key_label, _row_content)
+    return col.accept_all(kept)
 
 
 # ---------------------------------------------------------------- outlet ledger

@@ -26,6 +26,16 @@ _JSON_PII_VALUE = re.compile(
     r'("(?:' + "|".join(PII_JSON_KEYS) + r')"\s*:\s*)'
     r'(?:"(?:[^"\\]|\\.)*"?|-?\d[\d.eE+-]*)'
 )
+# Keys whose values identify a record, not a person: they stay as sent, even when their digits
+# look like a phone number (an unknown company's waybill XYZ000000000001), so that the
+# quarantine can be searched by them.
+IDENTIFIER_JSON_KEYS = (
+    "waybill_no", "order_no", "order_id", "shop_id", "sku", "outlet_id", "pickup_outlet_id", "company",
+    "area_code", "origin_area_code", "dest_area_code",
+)
+_JSON_IDENTIFIER_VALUE = re.compile(
+    r'"(?:' + "|".join(IDENTIFIER_JSON_KEYS) + r')"\s*:\s*(?:"(?:[^"\\]|\\.)*"?|-?\d[\d.eE+-]*)'
+)
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _FIXED_LINE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
 _PHONE_NOISE = re.compile(r"[\s\-()]")
@@ -104,15 +114,24 @@ def _mask_match(match: re.Match[str]) -> str:
 def redact(text: str | None) -> str | None:
     """Free text or a raw (possibly broken) record with personal information masked.
 
-    Masks mobile and fixed-line numbers anywhere and replaces the values of the
-    JSON keys in `PII_JSON_KEYS` with "***". Names written inside prose cannot be
+    Masks mobile and fixed-line numbers anywhere but in the values of the JSON keys in
+    `IDENTIFIER_JSON_KEYS`, and replaces the values of the JSON keys in `PII_JSON_KEYS` with "***". Names written inside prose cannot be
     recognised; the parsers therefore never put a name column into raw text.
     """
     if text is None:
         return None
     text = _JSON_PII_VALUE.sub(r'\1"***"', text)
-    text = _MOBILE.sub(_mask_match, text)
-    return _FIXED_LINE.sub(_mask_match, text)
+    parts, position = [], 0
+    for identifier in _JSON_IDENTIFIER_VALUE.finditer(text):
+        parts += [mask_phones(text[position:identifier.start()]), identifier.group(0)]
+        position = identifier.end()
+    parts.append(mask_phones(text[position:]))
+    return "".join(parts)
+
+
+def mask_phones(text: str) -> str:
+    """Mobile and fixed-line numbers anywhere in the text masked."""
+    return _FIXED_LINE.sub(_mask_match, _MOBILE.sub(_mask_match, text))
 
 
 def redact_json_line(text: str | None) -> str | None:

@@ -16,6 +16,9 @@ BAD_AMOUNT = "bad_amount"
 BAD_CREDIT_CODE = "bad_credit_code"
 COORDINATES_OUT_OF_AREA = "coordinates_out_of_area"
 INCOMPLETE_ORDER = "incomplete_order"
+# One key, two different records in one file or API window: the file cannot say which
+# holds, so every copy is quarantined and the batch fails its checks.
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
 
 # File level: nothing of the file loads.
 TRUNCATED_FILE = "truncated_file"
@@ -29,7 +32,7 @@ BAD_OPERATOR_CREDIT_CODE = "bad_operator_credit_code"
 
 ROW_REASONS: frozenset[str] = frozenset({
     MALFORMED_RECORD, BAD_WAYBILL_NO, UNKNOWN_COMPANY, UNKNOWN_AREA_CODE, BAD_TIMESTAMP,
-    BAD_AMOUNT, BAD_CREDIT_CODE, COORDINATES_OUT_OF_AREA, INCOMPLETE_ORDER,
+    BAD_AMOUNT, BAD_CREDIT_CODE, COORDINATES_OUT_OF_AREA, INCOMPLETE_ORDER, CONFLICTING_DUPLICATE,
 })
 FILE_REASONS: frozenset[str] = frozenset({
     TRUNCATED_FILE, WRONG_ENCODING, SCHEMA_MISMATCH, UNREADABLE_FILE,

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 import pandas as pd
 import pyarrow as pa
 
-from zhongwei.feeds import ParsedBatch
+from zhongwei.feeds import ParsedBatch, reasons
 from zhongwei.lake import Lake, LedgerEntry
 from zhongwei.quality.gx import BATCH, Quality
 
@@ -44,7 +44,7 @@ class Batch:
     table_names: dict[str, str]  # parser table name -> lake table name
     checksum: str | None = None
     size_bytes: int | None = None
-    duplicates: int = 0
+    duplicates: int = 0  # records dropped before parsing: a page served twice, a file sent twice
     duplicate_of: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -74,6 +74,7 @@ def _health_frame(lake: Lake, batches: list[Batch], history: dict[tuple[str, str
         loaded, rejected = b.parsed.rows_loaded, len(b.parsed.rejected)
         rows.append({
             BATCH: b.key, "rows_arrived": b.rows_arrived, "rows_loaded": loaded, "rows_quarantined": rejected,
+            "conflicting_duplicates": b.parsed.reason_counts().get(reasons.CONFLICTING_DUPLICATE, 0),
             "quarantined_share": rejected / max(loaded + rejected, 1),
             "volume_vs_recent": loaded / median if median and median >= MIN_VOLUME_FOR_BAND else None,
         })
@@ -154,7 +155,7 @@ def _write(lake: Lake, b: Batch, suites: list[dict], run_name: str) -> LedgerEnt
         checksum=b.checksum, size_bytes=b.size_bytes,
         rows_arrived=b.rows_arrived if not b.duplicate_of else b.duplicates,
         rows_loaded=loaded, rows_quarantined=0 if b.duplicate_of else len(p.rejected),
-        duplicates=b.duplicates, quarantined_by_reason={} if b.duplicate_of else p.reason_counts(),
+        duplicates=b.duplicates if b.duplicate_of else b.duplicates + p.duplicates, quarantined_by_reason={} if b.duplicate_of else p.reason_counts(),
         warnings_by_reason=_counts(p.warnings), status=status, failure=failure, duplicate_of=b.duplicate_of,
         quality={"suites": suites, "metadata": {**p.metadata, **b.extra}}, run_id=run_name,
     )
