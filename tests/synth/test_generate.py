@@ -199,11 +199,19 @@ def test_courier_defects_in_the_files_are_the_ones_the_truth_file_lists(small_in
     found = set()
     for path in sorted((small_inbox / "courier").glob("waybills_*.jsonl")):
         rel = path.relative_to(small_inbox).as_posix()
+        before, key_before = None, None
         for n, line in enumerate(open(path, encoding="utf-8"), start=1):
-            kind = _waybill_defect(json.loads(line), divisions)
-            if kind:
+            rec = json.loads(line)
+            key = (rec["company"], rec["waybill_no"], rec["received_at"])
+            if line == before:  # the record again, verbatim
+                found.add((rel, n, "repeated_record"))
+            elif key == key_before:  # the same record saying something else: both copies
+                found.update({(rel, n - 1, "conflicting_duplicate"), (rel, n, "conflicting_duplicate")})
+            elif kind := _waybill_defect(rec, divisions):
                 found.add((rel, n, kind))
+            before, key_before = line, key
     listed = {(d["file"], d["line"], d["kind"]) for d in defects(small_inbox) if d["feed"] == "courier_waybills"}
     assert found == listed
     assert {k for *_, k in listed} == {"malformed_record", "unknown_company", "bad_waybill_no", "bad_timestamp",
-                                       "bad_amount", "unknown_area_code"}
+                                       "bad_amount", "unknown_area_code", "repeated_record", "conflicting_duplicate"}
+    assert {f for f, _, k in listed if k == "conflicting_duplicate"} == {"courier/waybills_202408.jsonl"}

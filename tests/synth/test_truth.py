@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from zhongwei.synth import defects as D
 from zhongwei.synth.calendar import CST
 from zhongwei.synth.truth import NEVER, Truth
 
@@ -134,6 +135,29 @@ def test_latest_clean_export_decides_and_unregistered_shops_do_not_count():
     assert get("ECOM_LIVE_GMV") == pytest.approx(30.0)  # a ZWYP livestream order counts whole
     assert get("ECOM_AGRI_GMV") == pytest.approx(80.0)  # ZWYP refunds are spread over the lines
     assert get("DEMO_ENTERPRISES") == 1 and get("ECOM_BASE_ENTERPRISES") == 0
+
+
+def test_a_repeated_export_counts_once_and_a_conflicting_one_not_at_all():
+    truth = Truth(["2025-03"])
+    truth.add_registry("2025-03", {"enterprises": [{"credit_code": "x", "county": "640522", "settled": True,
+                                                    "demo": False, "shops": [("TAOBAO", "s1")]}],
+                                   "classes": [], "hosts": []})
+    orders = orders_frame([{"order_no": f"o{i}", "shop_id": "s1", "refund_done": t("2025-03-10T00:00")}
+                           for i in range(3)])
+    lines = pd.DataFrame([{"order": i, "line_no": 0, "category": "枸杞", "amount": 2000, "refund": 2000,
+                           "live_room": None} for i in range(3)])
+    repeated, conflict = D.ORDER_KINDS.index(D.REPEATED), len(D.ORDER_KINDS)  # CONFLICT: last, broken month only
+    ex = exports([
+        {"order": 0, "day": 1, "day_end": t("2025-03-05T00:00")},
+        {"order": 0, "day": 2, "day_end": t("2025-03-11T00:00"), "defect": repeated},  # the refund arrives
+        {"order": 1, "day": 1, "day_end": t("2025-03-05T00:00")},
+        {"order": 1, "day": 2, "day_end": t("2025-03-11T00:00"), "defect": conflict},  # the refund never arrives
+        {"order": 2, "day": 1, "day_end": t("2025-03-05T00:00"), "defect": conflict},  # the order never arrives
+    ])
+    truth.add_orders("TAOBAO", orders, lines, ex, {})
+    get = lambda c: city(truth, "2025-03", c)["value"]  # noqa: E731
+    assert get("ECOM_ORDERS") == 2
+    assert get("ECOM_GMV_GROSS") == pytest.approx(40.0) and get("ECOM_GMV") == pytest.approx(20.0)
 
 
 def test_year_to_date_growth_and_targets():

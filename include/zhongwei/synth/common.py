@@ -11,6 +11,7 @@ from zhongwei.synth.defects import DefectLog
 from zhongwei.synth.world import SURNAMES, GIVEN, World
 
 FEED_IDS = {"courier": 1, "ecommerce": 2, "outlets": 3, "registry": 4}
+CONFLICT_STREAM = 7  # the fifth word of a conflict stream's seed
 
 
 @dataclass
@@ -29,6 +30,21 @@ class Run:
     def rng(self, feed: str, m: Month, part: int = 0) -> np.random.Generator:
         """One stream per (feed, month): a month's data does not depend on the range asked for."""
         return np.random.default_rng([self.seed, FEED_IDS[feed], m.ordinal, part])
+
+    def conflict_rng(self, feed: str, m: Month, part: int = 0) -> np.random.Generator:
+        """The stream that picks a (feed, month, part)'s conflicting duplicates, apart
+        from `rng`: the month's other data is the same whether or not it is broken."""
+        return np.random.default_rng([self.seed, FEED_IDS[feed], m.ordinal, part, CONFLICT_STREAM])
+
+    @property
+    def broken_month(self) -> Month | None:
+        """The range's middle month, which gets the defects that fail a whole batch (the
+        lost files, the conflicting duplicates) and is held back at the publication
+        gate; none in a clean run."""
+        return self.months[len(self.months) // 2] if self.defect_rate > 0 else None
+
+    def is_broken(self, m: Month) -> bool:
+        return m == self.broken_month
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.out).as_posix()

@@ -91,6 +91,7 @@ def generate_month(run: Run, m: Month, order_refs: pd.DataFrame, truth) -> None:
             start = day + 1
     for k, days in enumerate(chunks):
         chunk_rng = run.rng("courier", m, part=k + 1)
+        conflicts = run.conflict_rng("courier", m, part=k + 1)
         offset = int(n_out[:days.start].sum()), int(n_in[:days.start].sum())
         out_days = np.repeat(np.arange(days.start, days.stop), n_out[days.start:days.stop])
         in_days = np.repeat(np.arange(days.start, days.stop), n_in[days.start:days.stop])
@@ -101,8 +102,8 @@ def generate_month(run: Run, m: Month, order_refs: pd.DataFrame, truth) -> None:
                             _inbound_events(run, chunk_rng, m, in_days, offset[1], outlets_by_area)],
                            ignore_index=True)
         records = records[records["received"] < run.as_of].reset_index(drop=True)
-        truth.add_courier(_write_waybills(run, chunk_rng, m, records, files["waybills"]),
-                          _write_events(run, chunk_rng, m, events, files["events"]))
+        truth.add_courier(_write_waybills(run, chunk_rng, conflicts, m, records, files["waybills"]),
+                          _write_events(run, chunk_rng, conflicts, m, events, files["events"]))
     for f in files.values():
         f.close()
 
@@ -306,10 +307,12 @@ def _json_str(values) -> list[str]:
     return ["null" if pd.isna(v) else f'"{v}"' for v in values]
 
 
-def _write_waybills(run: Run, rng: np.random.Generator, m: Month, wb: pd.DataFrame, out: JsonLinesOut) -> pd.DataFrame:
+def _write_waybills(run: Run, rng: np.random.Generator, conflicts: np.random.Generator, m: Month, wb: pd.DataFrame,
+                    out: JsonLinesOut) -> pd.DataFrame:
     wb = wb.sort_values("received", kind="stable").reset_index(drop=True)
     n = len(wb)
-    kinds = D.pick_defects(rng, n, run.defect_rate, D.WAYBILL_KINDS)
+    kind_names = D.month_kinds(D.WAYBILL_KINDS, run.is_broken(m))
+    kinds = D.pick_defects(rng, n, run.defect_rate, kind_names, conflicts)
     company = wb["company"].tolist()
     no = wb["waybill_no"].tolist()
     accepted = iso_local(wb["accepted"].to_numpy())
@@ -321,7 +324,7 @@ def _write_waybills(run: Run, rng: np.random.Generator, m: Month, wb: pd.DataFra
     by_code = run.world.divisions.by_code()
     weight = wb["weight_g"].tolist()
     for i in np.flatnonzero(kinds >= 0):
-        kind = D.WAYBILL_KINDS[kinds[i]]
+        kind = kind_names[kinds[i]]
         if kind == D.BAD_WAYBILL_NO:
             no[i] = no[i][:-5]
         elif kind == D.UNKNOWN_COMPANY:
@@ -350,14 +353,22 @@ def _write_waybills(run: Run, rng: np.random.Generator, m: Month, wb: pd.DataFra
             f'"packaging": "{pk}", "pickup_outlet_id": {pu}, "order_ref": {rf}, '
             f'"sender": {{"name": "{sender_name[i]}", "phone": "{sender_phone[i]}", "address": "{s_addr}{i % 97 + 1}号"}}, '
             f'"receiver": {{"name": "{recv_name[i]}", "phone": "{recv_phone[i]}", "address": "{dt}{i % 89 + 1}号"}}}}\n')
+    # a repeat right after its record; a conflict: the same (company, waybill_no, received_at), another weight
+    copies = {int(i): lines[i] if kind_names[kinds[i]] == D.REPEATED
+              else lines[i].replace(f'"weight_g": {weight[i]},', f'"weight_g": {weight[i] + 100},', 1)
+              for i in np.flatnonzero(kinds >= 0) if kind_names[kinds[i]] in (D.REPEATED, D.CONFLICT)}
+    lines, at = D.with_copies(lines, copies)
     first = out.write(lines)
     for i in np.flatnonzero(kinds >= 0):
-        run.defects.add("courier_waybills", D.WAYBILL_KINDS[kinds[i]], file=out.rel, line=first + int(i),
-                        company=company[i], waybill_no=no[i], received_at=received[i])
-    return wb[kinds < 0].reset_index(drop=True)
+        kind = kind_names[kinds[i]]
+        for line in D.logged_at(kind, first + int(at[i])):
+            run.defects.add("courier_waybills", kind, file=out.rel, line=line,
+                            company=company[i], waybill_no=no[i], received_at=received[i])
+    return wb[D.kept(kinds, kind_names)].reset_index(drop=True)
 
 
-def _write_events(run: Run, rng: np.random.Generator, m: Month, ev: pd.DataFrame, out: JsonLinesOut) -> pd.DataFrame:
+def _write_events(run: Run, rng: np.random.Generator, conflicts: np.random.Generator, m: Month, ev: pd.DataFrame,
+                 out: JsonLinesOut) -> pd.DataFrame:
     ev = ev.copy()
     ev["received"] = ev["event_time"].to_numpy() + _lag(rng, len(ev))
     # the same event delivered again later: the exchange does not deduplicate
@@ -366,13 +377,14 @@ def _write_events(run: Run, rng: np.random.Generator, m: Month, ev: pd.DataFrame
     ev = pd.concat([ev, again], ignore_index=True)
     ev = ev[ev["received"] < run.as_of].sort_values("received", kind="stable").reset_index(drop=True)
     n = len(ev)
-    kinds = D.pick_defects(rng, n, run.defect_rate, D.EVENT_KINDS)
+    kind_names = D.month_kinds(D.EVENT_KINDS, run.is_broken(m))
+    kinds = D.pick_defects(rng, n, run.defect_rate, kind_names, conflicts)
     no = ev["waybill_no"].tolist()
     when = iso_local(ev["event_time"].to_numpy())
     received = iso_local(ev["received"].to_numpy())
     state = [str(s) for s in ev["state"].tolist()]
     for i in np.flatnonzero(kinds >= 0):
-        kind = D.EVENT_KINDS[kinds[i]]
+        kind = kind_names[kinds[i]]
         if kind == D.BAD_WAYBILL_NO:
             no[i] = "#" + no[i]
         elif kind == D.BAD_TIMESTAMP:
@@ -386,9 +398,16 @@ def _write_events(run: Run, rng: np.random.Generator, m: Month, ev: pd.DataFrame
         for w, c, t, r, s, ss, a, an, o, ctx in zip(
             no, ev["company"].tolist(), when, received, state, sub, ev["area_code"].tolist(),
             ev["area_name"].tolist(), _json_str(ev["outlet_id"].tolist()), ev["context"].tolist())]
+    # a repeat right after its event; a conflict: the same key, another context text (the line's
+    # last value: the line ends with its closing quote, brace and newline)
+    copies = {int(i): lines[i] if kind_names[kinds[i]] == D.REPEATED else f'{lines[i][:-3]}（重复推送）"}}\n'
+              for i in np.flatnonzero(kinds >= 0) if kind_names[kinds[i]] in (D.REPEATED, D.CONFLICT)}
+    lines, at = D.with_copies(lines, copies)
     first = out.write(lines)
     comp = ev["company"].tolist()
     for i in np.flatnonzero(kinds >= 0):
-        run.defects.add("courier_events", D.EVENT_KINDS[kinds[i]], file=out.rel, line=first + int(i),
-                        company=comp[i], waybill_no=no[i], received_at=received[i])
-    return ev[kinds < 0].reset_index(drop=True)
+        kind = kind_names[kinds[i]]
+        for line in D.logged_at(kind, first + int(at[i])):
+            run.defects.add("courier_events", kind, file=out.rel, line=line,
+                            company=comp[i], waybill_no=no[i], received_at=received[i])
+    return ev[D.kept(kinds, kind_names)].reset_index(drop=True)

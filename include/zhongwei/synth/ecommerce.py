@@ -36,6 +36,8 @@ BUYER_PLACES = [("上海市", "上海市", "浦东新区"), ("北京市", "北�
                 ("宁夏回族自治区", "中卫市", "沙坡头区"), ("四川省", "成都市", "武侯区"), ("江苏省", "南京市", "鼓楼区")]
 
 NEVER = np.iinfo(np.int64).max
+# `exports["defect"]` indexes this list in every month (CONFLICT, last, occurs only in the broken month's)
+DEFECT_KINDS = D.month_kinds(D.ORDER_KINDS, broken=True)
 # columns of the order frame holding event times (NEVER = did not happen)
 EVENTS = ["created", "paid", "shipped", "completed", "refund_asked", "refund_done", "closed"]
 
@@ -55,8 +57,10 @@ def plan_month(run: Run, m: Month) -> dict[str, tuple[pd.DataFrame, pd.DataFrame
     rng = run.rng("ecommerce", m)
     p = progress(m)
     gmv = monthly_gmv_fen(m, run.scale)
+    kinds = D.month_kinds(D.ORDER_KINDS, run.is_broken(m))
+    month_end_day = (int(m.end().timestamp()) + 8 * 3600) // 86400
     planned = {}
-    for platform, share in PLATFORM_SHARE.items():
+    for k, (platform, share) in enumerate(PLATFORM_SHARE.items()):
         shops = world.shops_of(platform)
         weights = np.array([world.shops[s].weight for s in shops])
         n_lines_avg = {"DOUYIN": 1.35, "ZWYP": 1.5}.get(platform, 1.0)
@@ -112,8 +116,11 @@ def plan_month(run: Run, m: Month) -> dict[str, tuple[pd.DataFrame, pd.DataFrame
         lines = _lines(rng, world, platform, orders, m)
         orders = orders.assign(month=m.ordinal, order_idx=np.arange(len(orders)))
         exports = exports_of(orders, run.as_of).assign(month=m.ordinal)
-        exports["defect"] = D.pick_defects(rng, len(exports), run.defect_rate, D.ORDER_KINDS)
         exports["file"] = [_file_name(platform, d) for d in exports["day"].to_numpy()]
+        # conflicts only in the month's own files (later exports go to the next month's), none in a lost file
+        in_month = (exports["day"] < month_end_day) & ~exports["file"].isin(list(run.lost_files))
+        exports["defect"] = D.pick_defects(rng, len(exports), run.defect_rate, kinds,
+                                           run.conflict_rng("ecommerce", m, part=k + 1), in_month.to_numpy())
         planned[platform] = (orders, lines.assign(month=m.ordinal), exports)
     return planned
 
@@ -277,7 +284,16 @@ def _defective(rows: pd.DataFrame) -> list[tuple[int, str]]:
     """(row position, kind) of the first line of each defective export."""
     d = rows["defect"].to_numpy()
     first = rows["line_no"].to_numpy() == 0
-    return [(int(i), D.ORDER_KINDS[d[i]]) for i in np.flatnonzero((d >= 0) & first)]
+    return [(int(i), DEFECT_KINDS[d[i]]) for i in np.flatnonzero((d >= 0) & first)]
+
+
+def _located(found: list[tuple[int, str, dict]], copies: dict[int, object], records: list, first: int,
+             where: str) -> tuple[list, list]:
+    """The records with each copy right after its original, and the (kind, location)
+    of every entry: `where` (line or row) counted from `first` for the first record."""
+    records, at = D.with_copies(records, copies)
+    return records, [(kind, {where: n, **extra}) for i, kind, extra in found
+                     for n in D.logged_at(kind, first + int(at[i]))]
 
 
 def _buyers(rng: np.random.Generator, n: int):
@@ -321,7 +337,7 @@ def _taobao(run: Run, rng, rows: pd.DataFrame, path, lost_kind) -> list:
     ]
     cols[11] = [PRODUCT.get(c, f"{c} 精选") for c in cols[13]]
     records = [list(r) for r in zip(*cols)]
-    located = []
+    found, copies = [], {}
     for i, kind in _defective(rows):
         if kind == D.BAD_TIMESTAMP:
             records[i][10] = _bad_value(kind, records[i][10], i)
@@ -329,7 +345,12 @@ def _taobao(run: Run, rng, rows: pd.DataFrame, path, lost_kind) -> list:
             records[i][7] = _bad_value(kind, records[i][7], i)
         elif kind == D.MALFORMED:
             records[i] = records[i][:12]  # a row cut short
-        located.append((kind, {"line": i + 2, "order_no": rows["order_no"].iat[i]}))
+        elif kind == D.REPEATED:
+            copies[i] = records[i]
+        elif kind == D.CONFLICT:  # 买家实际支付金额 one yuan more
+            copies[i] = records[i][:7] + fen_to_str([(goods[i] + post[i] if paid[i] else 0) + 100]) + records[i][8:]
+        found.append((i, kind, {"order_no": rows["order_no"].iat[i]}))
+    records, located = _located(found, {} if lost_kind else copies, records, 2, "line")
     header = ("订单编号,店铺Id,店铺名称,买家会员名,买家应付货款,买家应付邮费,总金额,买家实际支付金额,订单状态,订单创建时间,"
               "订单付款时间,宝贝标题,宝贝总数量,商品类目,收货人姓名,收货地址,联系手机,物流公司,物流单号,订单关闭原因,退款金额,退款完成时间\n")
     out = [header] + [",".join(r) + "\n" for r in records]
@@ -363,7 +384,7 @@ def _pdd(run: Run, rng, rows: pd.DataFrame, path, lost_kind) -> list:
         [p[0] for p in place], [p[1] for p in place], [p[2] for p in place], ["***"] * n,
     ]
     records = [list(r) for r in zip(*cols)]
-    located = []
+    found, copies = [], {}
     for i, kind in _defective(rows):
         if kind == D.BAD_TIMESTAMP:
             records[i][16] = _bad_value(kind, records[i][16], i)
@@ -371,7 +392,12 @@ def _pdd(run: Run, rng, rows: pd.DataFrame, path, lost_kind) -> list:
             records[i][10] = _bad_value(kind, records[i][10], i)
         elif kind == D.MALFORMED:
             records[i][2] = '"宁夏特产 ' + records[i][2]  # an opening quote never closed
-        located.append((kind, {"line": i + 2, "order_no": rows["order_no"].iat[i]}))
+        elif kind == D.REPEATED:
+            copies[i] = records[i]
+        elif kind == D.CONFLICT:  # 用户实付金额(元) one yuan more
+            copies[i] = records[i][:10] + fen_to_str([amount[i] + 100]) + records[i][11:]
+        found.append((i, kind, {"order_no": rows["order_no"].iat[i]}))
+    records, located = _located(found, {} if lost_kind else copies, records, 2, "line")
     header = ["订单号", "店铺id", "商品", "商品id", "商品规格", "商品类目", "商品数量(件)", "商品总价(元)", "店铺优惠折扣(元)",
               "平台优惠折扣(元)", "用户实付金额(元)", "商家实收金额(元)", "订单状态", "售后状态", "退款金额(元)", "退款时间",
               "订单成交时间", "发货时间", "确认收货时间", "快递公司", "快递单号", "收货人", "手机", "省", "市", "区", "街道"]
@@ -409,15 +435,21 @@ def _douyin(run: Run, rng, rows: pd.DataFrame, path, lost_kind) -> list:
         [w if s else None for w, s in zip(rows["waybill_no"].tolist(), shipped)],
     ]
     records = [list(r) for r in zip(*cols)]
-    located = []
-    for i, kind in _defective(rows):
+    found, copies = [], {}
+    amount = rows["amount"].to_numpy()
+    for i, kind in _defective(rows):  # the order's first line
         if kind == D.BAD_TIMESTAMP:
             records[i][11] = _bad_value(kind, records[i][11] or "", i)
         elif kind == D.BAD_AMOUNT:
             records[i][8] = _bad_value(kind, f"{records[i][8]:.2f}", i)
         elif kind == D.MALFORMED:
             records[i][0] = None  # the order number cell left empty
-        located.append((kind, {"row": i + 2, "order_no": rows["order_no"].iat[i]}))
+        elif kind == D.REPEATED:
+            copies[i] = records[i]
+        elif kind == D.CONFLICT:  # the line's 订单应付金额 one yuan more
+            copies[i] = records[i][:8] + [(int(amount[i]) + 100) / 100] + records[i][9:]
+        found.append((i, kind, {"order_no": rows["order_no"].iat[i]}))
+    records, located = _located(found, {} if lost_kind else copies, records, 2, "row")
     header = ["主订单编号", "子订单编号", "店铺ID", "选购商品", "商品ID", "商品类目", "商品数量", "商品单价", "订单应付金额",
               "运费", "订单提交时间", "支付完成时间", "订单完成时间", "订单状态", "售后状态", "退款金额", "退款时间", "达人ID",
               "直播间ID", "流量来源", "收件人", "收件人手机号", "省", "市", "区", "街道", "详细地址", "快递公司", "快递单号"]
@@ -445,7 +477,7 @@ def _zwyp(run: Run, rng, rows: pd.DataFrame, path, lost_kind) -> list:
                _status(firsts, "ZWYP").tolist(), firsts["channel"].tolist(), firsts["goods"].tolist(),
                firsts["refund_total"].tolist(), firsts["pickup"].tolist(), firsts["is_shipped"].tolist(),
                firsts["express_company"].tolist(), firsts["waybill_no"].tolist())
-    out, located = [], []
+    out, found, copies = [], [], {}
     for i, (e, order_no, shop, status, channel, goods, refund, pickup, ship, company, waybill) in enumerate(cols):
         rec = {"order_id": order_no, "shop_id": run.world.shops[shop].shop_id,
                "created_at": created_t[i], "paid_at": paid_t[i] if paid[i] else None, "status": status,
@@ -464,8 +496,14 @@ def _zwyp(run: Run, rng, rows: pd.DataFrame, path, lost_kind) -> list:
         line = json.dumps(rec, ensure_ascii=False)
         if kind == D.MALFORMED:
             line = line[: len(line) // 2]  # the line is cut off
+        elif kind == D.REPEATED:
+            copies[i] = line + "\n"
+        elif kind == D.CONFLICT:  # amount_paid one yuan more
+            paid_fen = (goods + shipping[i] if paid[i] else 0) + 100
+            copies[i] = json.dumps({**rec, "amount_paid": fen_to_str([paid_fen])[0]}, ensure_ascii=False) + "\n"
         if kind is not None:
-            located.append((kind, {"line": i + 1, "order_no": order_no}))
+            found.append((i, kind, {"order_no": order_no}))
         out.append(line + "\n")
+    out, located = _located(found, {} if lost_kind else copies, out, 1, "line")
     write_lines(path, out)
     return located

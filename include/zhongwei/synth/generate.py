@@ -45,10 +45,10 @@ class Summary:
 
 
 def _lost_files(run: Run) -> dict[str, str]:
-    """One file of each file-level defect, on fixed days in the middle of the range."""
-    if run.defect_rate <= 0:
+    """One file of each file-level defect, on fixed days of the broken month (the middle of the range)."""
+    m = run.broken_month
+    if m is None:
         return {}
-    m = run.months[len(run.months) // 2]
     ext = {"TAOBAO": "csv", "PDD": "csv", "DOUYIN": "xlsx", "ZWYP": "jsonl"}
     return {f"ecommerce/{p}/orders_{m.year}{m.month:02d}{10 + i:02d}.{ext[p]}": kind
             for i, (kind, p) in enumerate(FILE_KINDS.items())}

@@ -14,13 +14,15 @@ import numpy as np
 import pandas as pd
 
 from zhongwei.config import SEEDS_DIR
+from zhongwei.synth import defects as D
 
 NEVER = np.iinfo(np.int64).max
 CITY = "640500"
 COUNTIES = ["640502", "640521", "640522"]
 AGRI_TEXTS = {"枸杞", "枸杞干果", "中宁枸杞", "硒砂瓜", "香山压砂瓜", "西瓜", "苹果", "红枣", "水果", "大米", "小米",
               "杂粮", "牛肉", "羊肉", "滩羊肉", "肉类", "蜂蜜", "土特产", "农副产品"}
-UNKNOWN_CATEGORY = 3  # index of unknown_category in defects.ORDER_KINDS: the record stays, as not 农产品
+UNKNOWN_CATEGORY = D.ORDER_KINDS.index(D.UNKNOWN_CATEGORY)  # the record stays, as not 农产品
+KEPT = [D.ORDER_KINDS.index(k) for k in D.KEPT]  # defects whose record stays: unknown category, a verbatim repeat
 
 # indicator: (unit, kind) — kind: count/money flows, ratio flows (numerator, denominator), stocks
 INDICATORS = {
@@ -95,7 +97,7 @@ class Truth:
     # --- e-commerce ------------------------------------------------------------
     def add_orders(self, platform: str, orders: pd.DataFrame, lines: pd.DataFrame, exports: pd.DataFrame,
                    lost_files: dict[str, str]) -> None:
-        ok = (exports["defect"] < 0) | (exports["defect"] == UNKNOWN_CATEGORY)
+        ok = (exports["defect"] < 0) | exports["defect"].isin(KEPT)
         ok &= ~exports["file"].isin(list(lost_files))
         last = exports[ok].sort_values("day").groupby("order").tail(1).set_index("order")
         o = orders.loc[last.index].copy()
