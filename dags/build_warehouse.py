@@ -11,7 +11,10 @@ and ledger assets): `dbt seed` + `dbt build` of `dbt_project/` in-process (one r
 - **One writer.** The task runs in pool `warehouse` (one slot): DuckDB allows one writing
   process per file; analysts and the publication open `warehouse.duckdb` read-only.
 - **Logs.** Each model, test and seed is logged with its status and time; a failing node
-  fails the task (and lists the failures).
+  fails the task (and lists the failures, with the first rows a failed data test found).
+- **Retries.** A failed data or unit test fails the task at once: the same lake fails the
+  same way. An error or a crash is retried. dbt's DuckDB connection is closed after each
+  invocation, so a task waiting to retry holds no lock on the warehouse.
 - **Outlet.** Updates the `warehouse_marts` asset, which the publication is scheduled on,
   passing on the whole months the triggering loads named (none for daily loads).
 - **Fresh deployment.** Until every lake table has data (the first platform exports and
@@ -44,7 +47,7 @@ from zhongwei.warehouse import MARTS
 def build_warehouse():
     @task(pool="warehouse", outlets=[MARTS])
     def dbt_build() -> dict:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from zhongwei.config import Settings
         from zhongwei.warehouse import build, lake_tables_without_data
@@ -61,8 +64,8 @@ def build_warehouse():
             print(f"{n.resource_type.split('.')[-1]:8} {n.name:50} {n.status:8} {n.execution_time:7.2f}s"
                   + (f" failures={n.failures}" if n.failures else ""))
         if not result.success:
-            raise RuntimeError(result.summary() + "; failed: "
-                               + ", ".join(f"{n.name} ({n.message})" for n in result.failed))
+            report = result.failure_report(settings)
+            raise (AirflowFailException if result.only_tests_failed else RuntimeError)(report)
         announce_months(ctx, announced_months(ctx))
         return {"seconds": round(result.seconds, 1), "nodes": len(result.nodes), "summary": result.summary()}
 

@@ -76,3 +76,50 @@ def test_build_waits_until_every_lake_table_has_data(tmp_path):
     assert re.search(r"build_warehouse +success .*skipped: dbt_build, dbt_docs", out.stdout), out.stdout[-2000:]
     assert "Nothing built: no data yet in lake tables courier_waybills, ecommerce_orders" in out.stdout
     assert not settings.warehouse.exists()
+
+
+def _lake_with_a_line_twice(lake_data: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A copy of the test lake in which one order line's row is written twice into its partition
+    (what ingestion no longer lets through): the build's unique test on fct_order_line must fail."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shutil.copytree(lake_data / "lake", tmp_path / "lake")
+    part = sorted((tmp_path / "lake" / "raw" / "ecommerce_order_lines").rglob("*.parquet"))[-1]
+    table = pq.read_table(part)
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), part)
+    row = table.slice(0, 1).to_pylist()[0]
+    return part, f"{row['platform']}|{row['order_no']}|{row['line_no']}"
+
+
+def test_a_failed_data_test_fails_at_once_with_its_keys_and_leaves_the_warehouse_closed(lake_data, tmp_path):
+    env = {**os.environ, "ZW_DATA": str(tmp_path), "ZW_PII_KEY": "warehouse-tests"}
+    env.pop("AIRFLOW_HOME", None)
+    _, key = _lake_with_a_line_twice(lake_data, tmp_path)
+    zw = Path(sys.executable).with_name("zw")
+    out = subprocess.run([str(zw), "run", "--month", "2025-02", "--only", "build"], env=env,
+                         capture_output=True, text=True, timeout=1200)
+    log = out.stdout + out.stderr
+    assert out.returncode == 1, log[-3000:]
+    assert re.search(r"build_warehouse +failed .*failed: dbt_build", out.stdout), out.stdout[-2000:]
+    assert "unique_fct_order_line_line_key: fail" in log and f"unique_field={key}, n_records=2" in log, log[-5000:]
+    assert "AirflowFailException" in log and "up_for_retry" not in log.lower(), log[-5000:]
+
+
+def test_dbt_closes_the_warehouse_when_it_returns(lake_data, tmp_path):
+    """dbt-duckdb keeps its database open in the process between invocations: after a build,
+    another process can open the warehouse for writing (a retry, the next build)."""
+    from wh_helpers import settings_for
+    from zhongwei.warehouse import build
+
+    _lake_with_a_line_twice(lake_data, tmp_path)
+    settings = settings_for(tmp_path, tmp_path / "warehouse.duckdb", tmp_path / "lake")
+    result = build(settings, select="+fct_order_line", exclude="test_name:relationships")
+    assert not result.success and result.only_tests_failed
+    report = result.failure_report(settings)
+    assert "not_null" not in report and "n_records=2" in report, report
+    probe = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('create table t as select 1')"
+    opened = subprocess.run([sys.executable, "-c", probe, str(settings.warehouse)], capture_output=True, text=True)
+    assert opened.returncode == 0, opened.stderr

@@ -23,6 +23,10 @@ _RUNNER = None
 _LOCK = threading.Lock()
 
 
+FAILED_TEST = "fail"  # dbt's status of a data or unit test whose assertion failed (not an error)
+FAILING_ROWS_SHOWN = 5
+
+
 @dataclass(frozen=True)
 class NodeResult:
     name: str
@@ -31,6 +35,7 @@ class NodeResult:
     execution_time: float
     failures: int | None
     message: str | None
+    compiled_sql: str | None = None  # kept for a failed test, to show the rows it found
 
 
 @dataclass
@@ -45,6 +50,12 @@ class BuildResult:
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
 
     @property
+    def only_tests_failed(self) -> bool:
+        """Whether the build failed only because tests found bad data: running it again
+        on the same lake fails the same way, so it is not retried (an error or crash is)."""
+        return not self.success and all(n.status == FAILED_TEST for n in self.failed)
+
+    @property
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for n in self.nodes:
@@ -53,6 +64,29 @@ class BuildResult:
 
     def summary(self) -> str:
         return f"dbt build on {self.target}: {'ok' if self.success else 'FAILED'} in {self.seconds:.1f}s {self.counts}"
+
+    def failure_report(self, settings: Settings) -> str:
+        """The summary, each failed node with its message, and for a failed data test the
+        first rows it found (the offending keys), read from the warehouse."""
+        lines = [self.summary() + "; failed:"]
+        for n in self.failed:
+            lines.append(f"- {n.resource_type.split('.')[-1]} {n.name}: {n.status} ({n.message})")
+            if n.compiled_sql and self.target == "duckdb":
+                lines += [f"    {row}" for row in _failing_rows(settings.warehouse, n.compiled_sql)]
+        return "\n".join(lines)
+
+
+def _failing_rows(warehouse: Path, sql: str) -> list[str]:
+    """The first rows a failed test's query returns (read-only; an unreadable query says why)."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            cursor = con.execute(f"select * from ({sql}) as failing limit {FAILING_ROWS_SHOWN}")
+            names = [d[0] for d in cursor.description]
+            return [", ".join(f"{k}={v}" for k, v in zip(names, row)) for row in cursor.fetchall()]
+    except duckdb.Error as exc:
+        return [f"(the failing rows could not be read: {exc})"]
 
 
 def last_build_path(settings: Settings) -> Path:
@@ -105,12 +139,25 @@ def run_dbt(args: Sequence[str], settings: Settings | None = None, target: str =
         os.environ.update(env)
         try:
             return _runner().invoke(full)
-        finally:  # leave the process environment as it was
+        finally:  # leave the process environment as it was, and the warehouse file closed
+            _release_duckdb()
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in the process between invocations
+    (`keep_open`): otherwise the process holds the warehouse's lock after dbt returns, and
+    nothing else (the publication, a retry in another process) can open it meanwhile."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _nodes(res: Any) -> list[NodeResult]:
@@ -125,6 +172,8 @@ def _nodes(res: Any) -> list[NodeResult]:
             execution_time=float(getattr(r, "execution_time", 0.0) or 0.0),
             failures=getattr(r, "failures", None),
             message=getattr(r, "message", None),
+            compiled_sql=getattr(node, "compiled_code", None) if str(getattr(r, "status", "")) == FAILED_TEST
+            and str(getattr(node, "resource_type", "")) == "test" else None,
         ))
     return out
 
