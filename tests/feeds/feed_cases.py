@@ -315,6 +315,8 @@ REGISTRY = [
          _registry(hosts=[variant(INFLUENCER_ROW, 达人ID="dy_zw_host09", 状态="暂停")]), "sheet 达人孵化 row 3"),
     Case("registry_conflicting_enterprise", reasons.CONFLICTING_DUPLICATE, ROW,
          _registry([variant(ENTERPRISE_ROW, 企业名称="另一家公司")]), "sheet 企业名录 row 3", "row 2"),
+    Case("registry_shop_of_two_enterprises", reasons.CONFLICTING_DUPLICATE, ROW,
+         _registry([variant(_OTHER_ENTERPRISE, 店铺="DOUYIN:4410928")]), "sheet 企业名录 row 3", "listed by 2"),
     Case("registry_conflicting_class", reasons.CONFLICTING_DUPLICATE, ROW,
          _registry(classes=[variant(TRAINING_ROW, 培训人数=1)]), "sheet 培训班次 row 3"),
     Case("registry_conflicting_host", reasons.CONFLICTING_DUPLICATE, ROW,

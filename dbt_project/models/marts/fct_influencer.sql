@@ -1,6 +1,6 @@
 -- one row per livestream host under incubation, as listed in the latest programme-ledger snapshot
 with ranked as (
-    select i.*, row_number() over (partition by host_id order by ledger_month desc) as snapshot_rank
+    select i.*, row_number() over (partition by host_id order by ledger_month desc, platform) as snapshot_rank
     from {{ ref('stg_registry__influencers') }} i
 )
 select

@@ -95,11 +95,11 @@ def _row_content(row: dict[str, Any]) -> tuple[object, ...]:
     return tuple(v for k, v in row.items() if k != "source_row")
 
 
-def _load(
+def _unique_rows(
     records: Iterable[Record], col: Collector, convert: Callable[[Record, Notes], dict[str, Any]],
     key: tuple[str, ...], key_label: str,
-) -> list[dict[str, Any]]:
-    """Convert rows, rejecting failures; each key once (`Collector.unique`)."""
+) -> list[Candidate]:
+    """Convert rows, rejecting failures; each key once (`Collector.unique`), not yet accepted."""
     candidates = []
     for record in records:
         notes: Notes = []
@@ -109,8 +109,26 @@ def _load(
             col.reject(record.location, error, record.raw())
             continue
         candidates.append(Candidate(record.location, tuple(row[k] for k in key), row, record.raw, notes))
-    kept, _ = col.unique(candidates, key_label, _row_content)
-    return col.accept_all(kept)
+    return col.unique(candidates, key_label, _row_content)[0]
+
+
+def _shops_listed_once(enterprises: list[Candidate], col: Collector) -> list[Candidate]:
+    """A shop belongs to one enterprise in a snapshot: enterprises listing the same shop conflict."""
+    listed_by: dict[tuple[str, str], list[Candidate]] = {}
+    for e in enterprises:
+        for shop in e.value["shops"]:
+            listed_by.setdefault(shop, []).append(e)
+    conflicting: dict[int, str] = {}
+    for (platform, shop_id), group in listed_by.items():
+        if len(group) > 1:
+            detail = (f"店铺 {platform}:{shop_id} is listed by {len(group)} enterprises "
+                      f"({', '.join(e.location for e in group)})")
+            for e in group:
+                conflicting.setdefault(id(e), detail)
+    for e in enterprises:
+        if id(e) in conflicting:
+            col.reject(e.location, RowError(reasons.CONFLICTING_DUPLICATE, conflicting[id(e)]), e.raw())
+    return [e for e in enterprises if id(e) not in conflicting]
 
 
 # ---------------------------------------------------------------- outlet ledger
@@ -211,7 +229,7 @@ def parse_outlet_ledger(
         col = Collector()
         records = sheet_records(path, OUTLET_SHEET, rows, header_row, columns=OUTLET_COLUMNS,
                                 pii_columns=OUTLET_PII_COLUMNS, col=col, classify=_is_totals)
-        outlets = _load(records, col, ledger.outlet, ("outlet_code",), "网点编码")
+        outlets = col.accept_all(_unique_rows(records, col, ledger.outlet, ("outlet_code",), "网点编码"))
         return col.finish({"outlets": build_table(outlets, OUTLET_SCHEMA)},
                           **metadata, ledger_month=ledger.month, **_preamble(rows[:header_row]))
 
@@ -304,11 +322,14 @@ def parse_registry(path: Path | str) -> ParsedBatch:
             for sheet, columns in ((ENTERPRISE_SHEET, ENTERPRISE_COLUMNS), (TRAINING_SHEET, TRAINING_COLUMNS),
                                    (INFLUENCER_SHEET, INFLUENCER_COLUMNS))
         }
-        enterprises = _load(records[ENTERPRISE_SHEET], col, _enterprise(month), ("credit_code",), "统一社会信用代码")
+        enterprises = col.accept_all(_shops_listed_once(_unique_rows(
+            records[ENTERPRISE_SHEET], col, _enterprise(month), ("credit_code",), "统一社会信用代码"), col))
         shops = [{"ledger_month": month, "credit_code": e["credit_code"], "platform": platform, "shop_id": shop}
                  for e in enterprises for platform, shop in e["shops"]]
-        classes = _load(records[TRAINING_SHEET], col, _training_class(month), ("class_code",), "班次编号")
-        hosts = _load(records[INFLUENCER_SHEET], col, _influencer(month), ("platform", "host_id"), "平台/达人ID")
+        classes = col.accept_all(
+            _unique_rows(records[TRAINING_SHEET], col, _training_class(month), ("class_code",), "班次编号"))
+        hosts = col.accept_all(
+            _unique_rows(records[INFLUENCER_SHEET], col, _influencer(month), ("platform", "host_id"), "平台/达人ID"))
         return col.finish({
             "enterprises": build_table(enterprises, ENTERPRISE_SCHEMA),
             "enterprise_shops": build_table(shops, SHOP_SCHEMA),
