@@ -8,7 +8,7 @@ DEMO_SCALE ?= 0.0005
 BENCH_SCALES ?= 0.01,0.1,0.3,1.0
 export ZW_DATA ?= $(CURDIR)/data
 
-.PHONY: install system-deps demo airflow test bench lock clean-data
+.PHONY: install system-deps old-duckdb demo airflow test bench lock clean-data
 
 install: $(STAMP)
 
@@ -37,6 +37,8 @@ demo: install system-deps
 	$(BIN)/zw run --month $(DEMO_MONTHS) --only publish \
 	  --accept-quality-failures "Demo: the generator broke three files on purpose (see inbox/_truth/defects.jsonl)"
 	$(BIN)/zw ledger --failed
+	@echo "Analysts: $(BIN)/zw analyst opens the SQL workbench on the published snapshot ($(ZW_DATA)/warehouse.duckdb);"
+	@echo "          $(BIN)/zw warehouse open --as-of 2025-02 opens what a bulletin was computed from."
 
 ## airflow: Airflow standalone over the DAGs and $(ZW_DATA), UI on localhost:$(AIRFLOW_PORT), login printed (Ctrl-C stops)
 AIRFLOW_PORT ?= 8080
@@ -44,8 +46,15 @@ airflow: install
 	$(BIN)/zw airflow standalone --port $(AIRFLOW_PORT)
 
 
+## old-duckdb: DuckDB 1.4 beside the venv, to show the analysts' snapshot opens in older DuckDBs
+OLD_DUCKDB := $(VENV)/duckdb-1.4
+old-duckdb: $(OLD_DUCKDB)/.installed
+$(OLD_DUCKDB)/.installed: | install
+	$(BIN)/pip install --quiet --target $(OLD_DUCKDB) duckdb==1.4.4
+	touch $@
+
 ## test: the whole test suite (what CI runs)
-test: install system-deps
+test: install system-deps old-duckdb
 	$(BIN)/pytest
 
 ## bench: one month stage by stage beside the DuckDB floor, at each scale (inboxes cached in $(ZW_DATA)/bench)

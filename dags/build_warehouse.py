@@ -9,12 +9,18 @@ and ledger assets): `dbt seed` + `dbt build` of `dbt_project/` in-process (one r
 `fct_load_ledger` / `fct_quality_result`, every data test and every unit test run together.
 
 - **One writer.** The task runs in pool `warehouse` (one slot): DuckDB allows one writing
-  process per file; analysts and the publication open `warehouse.duckdb` read-only.
+  process per file, and dbt writes a working database nobody else opens.
+- **Write, audit, publish.** When every model, data test and unit test passed and the marts
+  pass their GX suite, the build is published as the analysts' snapshot (`$ZW_WAREHOUSE`,
+  swapped in one rename, readable by DuckDB 1.4+); otherwise nothing is published.
 - **Logs.** Each model, test and seed is logged with its status and time; a failing node
   fails the task (and lists the failures, with the first rows a failed data test found).
 - **Retries.** A failed data or unit test fails the task at once: the same lake fails the
   same way. An error or a crash is retried. dbt's DuckDB connection is closed after each
   invocation, so a task waiting to retry holds no lock on the warehouse.
+- **Serving.** With `ZW_SERVING_POSTGRES` set, each published snapshot's marts and dimensions
+  also replace schema `warehouse` in that PostgreSQL database in one transaction (read-only
+  role `zw_analyst`); a reader holding old tables makes it wait and retry. Skipped otherwise.
 - **Outlet.** Updates the `warehouse_marts` asset, which the publication is scheduled on,
   passing on the whole months the triggering loads named (none for daily loads).
 - **Fresh deployment.** Until every lake table has data (the first platform exports and
@@ -69,6 +75,18 @@ def build_warehouse():
         announce_months(ctx, announced_months(ctx))
         return {"seconds": round(result.seconds, 1), "nodes": len(result.nodes), "summary": result.summary()}
 
+    @task
+    def serve_postgres(_: dict) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from zhongwei.config import Settings
+        from zhongwei.warehouse import serving
+
+        uri = serving.from_env()
+        if not uri:
+            raise AirflowSkipException("ZW_SERVING_POSTGRES is not set: the snapshot is served as a file only")
+        return serving.refresh_postgres(Settings.from_env().warehouse, uri)
+
     @task(pool="warehouse")
     def dbt_docs(_: dict) -> str:
         from zhongwei.config import Settings
@@ -78,7 +96,9 @@ def build_warehouse():
             return "skipped"
         return str(docs_generate(Settings.from_env()))
 
-    dbt_docs(dbt_build())
+    built = dbt_build()
+    serve_postgres(built)
+    dbt_docs(built)
 
 
 build_warehouse()

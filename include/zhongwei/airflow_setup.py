@@ -1,5 +1,5 @@
 """What an Airflow installation of this project needs besides the DAGs: its pools,
-its connections and a login.
+its connections and a login (and the analysts' role on the serving PostgreSQL, if any).
 
 Used by `zw run` (local, SQLite), by `zw airflow init` (the deployment's init
 step) and `zw airflow standalone`, so every environment has the same pools with
@@ -35,9 +35,12 @@ def ensure_pools() -> None:
 
 def ensure_connections(env: dict[str, str]) -> list[str]:
     """Store each connection given as ZW_CONN_<NAME> in the metadata database (encrypted with
-    the Fernet key, editable in the UI), replacing an older one. Returns the names stored."""
+    the Fernet key, editable in the UI), replacing an older one. Returns the names stored.
+    With ZW_SERVING_POSTGRES set, also creates the analysts' role there (ZW_ANALYST_PASSWORD)."""
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
+
+    from zhongwei.warehouse.serving import ensure_analyst_role, from_env
 
     stored = []
     with create_session() as session:
@@ -48,6 +51,8 @@ def ensure_connections(env: dict[str, str]) -> list[str]:
             session.query(Connection).filter(Connection.conn_id == name).delete()
             session.add(Connection(conn_id=name, uri=uri, description=description))
             stored.append(name)
+    if from_env(env):  # before the first publish needs it
+        ensure_analyst_role(from_env(env), env.get("ZW_ANALYST_PASSWORD"))
     return stored
 
 

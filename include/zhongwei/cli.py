@@ -66,7 +66,7 @@ def run(month: str, only: str | None, accept: str | None) -> None:
         click.echo(f"{o.dag_id:<28} {o.state:<8} {o.seconds:7.1f}s "
                    f"{'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}"
                    f"{'skipped: ' + ', '.join(o.skipped_tasks) if o.skipped_tasks else ''}")
-    if any(o.dag_id == "build_warehouse" and o.skipped_tasks for o in outcomes):
+    if any(o.dag_id == "build_warehouse" and "dbt_build" in o.skipped_tasks for o in outcomes):
         from zhongwei.warehouse import lake_tables_without_data
 
         click.echo(f"Nothing built: no data yet in lake tables {', '.join(lake_tables_without_data(settings))}.")
@@ -166,6 +166,14 @@ def airflow_standalone(port: int) -> None:
 
     standalone(port)
 
+
+from zhongwei.open_warehouse import warehouse_group  # noqa: E402
+
+main.add_command(warehouse_group)
+
+from zhongwei.analyst.command import analyst  # noqa: E402
+
+main.add_command(analyst)
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 TIMEZONE = "Asia/Shanghai"
+# In each publication revision's folder: the part of the warehouse snapshot it was computed from.
+REVISION_SNAPSHOT_FILE = "warehouse.duckdb"
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def test_build_waits_until_every_lake_table_has_data(tmp_path):
     out = subprocess.run([str(zw), "run", "--month", "2025-03", "--only", "build"], env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert re.search(r"build_warehouse +success .*skipped: dbt_build, dbt_docs", out.stdout), out.stdout[-2000:]
+    assert re.search(r"build_warehouse +success .*skipped: dbt_build, dbt_docs, serve_postgres", out.stdout), out.stdout[-2000:]
     assert "Nothing built: no data yet in lake tables courier_waybills, ecommerce_orders" in out.stdout
     assert not settings.warehouse.exists()
 
@@ -106,6 +106,7 @@ def test_a_failed_data_test_fails_at_once_with_its_keys_and_leaves_the_warehouse
     assert re.search(r"build_warehouse +failed .*failed: dbt_build", out.stdout), out.stdout[-2000:]
     assert "unique_fct_order_line_line_key: fail" in log and f"unique_field={key}, n_records=2" in log, log[-5000:]
     assert "AirflowFailException" in log and "up_for_retry" not in log.lower(), log[-5000:]
+    assert not (tmp_path / "warehouse.duckdb").exists()  # nothing published for analysts
 
 
 def test_dbt_closes_the_warehouse_when_it_returns(lake_data, tmp_path):
@@ -120,6 +121,7 @@ def test_dbt_closes_the_warehouse_when_it_returns(lake_data, tmp_path):
     assert not result.success and result.only_tests_failed
     report = result.failure_report(settings)
     assert "not_null" not in report and "n_records=2" in report, report
+    assert not settings.warehouse.exists()  # a failed build publishes no snapshot
     probe = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('create table t as select 1')"
     opened = subprocess.run([sys.executable, "-c", probe, str(settings.warehouse)], capture_output=True, text=True)
     assert opened.returncode == 0, opened.stderr

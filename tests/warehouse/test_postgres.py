@@ -4,38 +4,18 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 from pathlib import Path
 
 import pytest
-from wh_helpers import connect
+from wh_helpers import connect, require_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 FIELDS = ["value", "ytd_value", "yoy_growth", "ytd_yoy_growth", "target_value", "progress"]
 
 
-def _reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def _root_conftest():
-    """tests/conftest.py (its require_service), loaded by path: `conftest` names two modules here."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("zw_tests_root_conftest", Path(__file__).parents[1] / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_postgres_target_matches_duckdb(built, monkeypatch):
-    require_service = _root_conftest().require_service
-    require_service("PostgreSQL (127.0.0.1:5432)", _reachable())
+    require_postgres()
     import psycopg
 
     from zhongwei.warehouse import build

@@ -99,11 +99,16 @@ def _failing_month(settings) -> str:
 def test_the_gate_stops_a_month_with_failed_checks_until_someone_accepts_them(published, settings):
     from zhongwei.publish import GateBlocked, publish_month
 
-    month = _failing_month(settings)  # the generator breaks three files in the range's middle month
-    with pytest.raises(GateBlocked) as blocked:
+    month = _failing_month(settings)  # the generator breaks three files, and sends keys twice with
+    with pytest.raises(GateBlocked) as blocked:  # different values, in the range's middle month
         publish_month(settings, month)
     failing = [c.name for c in blocked.value.gate.failing]
-    assert len(failing) == 3 and all(name.startswith("load ecommerce/") for name in failing), failing
+    with connect(settings.warehouse) as con:
+        failed = {f"load {feed}/{batch}" for feed, batch, failure in con.execute(
+            "select feed, batch_id, failure from fct_load_ledger where data_month = ? and status = 'failed'",
+            [month]).fetchall() if failure.startswith(("truncated_file", "wrong_encoding", "schema_mismatch",
+                                                      "batch_health: "))}
+    assert set(failing) == failed and sum(name.startswith("load ecommerce/") for name in failing) >= 3, failing
     assert "truncated_file" in str(blocked.value) and not (settings.publications / month).exists()
 
     reason = "The platforms resend the three broken files next week; figures may be revised."
@@ -114,16 +119,16 @@ def test_the_gate_stops_a_month_with_failed_checks_until_someone_accepts_them(pu
 
 
 def test_the_mart_suite_catches_a_broken_month(settings):
-    from zhongwei.publish.gate import _mart_checks
+    from zhongwei.publish.gate import mart_checks
 
     with connect(settings.warehouse) as con:
         mart = con.execute("select * from mart_monthly_indicators where period = ?", [MONTH]).df()
-    assert all(c.passed for c in _mart_checks(settings, MONTH, mart, "test"))
+    assert all(c.passed for c in mart_checks(settings, MONTH, mart, "test"))
     broken = mart.copy()
     broken.loc[broken["indicator_code"] == "EXP_EWAYBILL_RATE", "value"] = 1.5
     broken.loc[broken["indicator_code"] == "EXP_VOL", "value"] = 0.0
     broken = broken[broken["indicator_code"] != "TAL_CLASSES"]
-    failed = {c.name for c in _mart_checks(settings, MONTH, broken, "test")}
+    failed = {c.name for c in mart_checks(settings, MONTH, broken, "test")}
     assert failed == {"mart_monthly_indicators suite: expect_table_row_count_to_equal()",
                       "mart_monthly_indicators suite: expect_column_values_to_be_between(value)"}
 
@@ -146,9 +151,9 @@ def test_a_late_refund_republishes_the_month_as_revision_2(built, lake_data, tmp
 
     base, _ = built
     shutil.copytree(lake_data / "lake", tmp_path / "lake")
-    for suffix in ("", ".wal"):  # dbt may still hold the file in this process: take its write-ahead log too
-        if Path(f"{base.warehouse}{suffix}").exists():
-            shutil.copy(f"{base.warehouse}{suffix}", tmp_path / f"warehouse.duckdb{suffix}")
+    # the snapshot, and dbt's working database with the snapshots' records beside it
+    shutil.copy(base.warehouse, tmp_path / "warehouse.duckdb")
+    shutil.copytree(base.warehouse.parent / ".build", tmp_path / ".build", ignore=shutil.ignore_patterns("pins"))
     shutil.copy(last_build_path(base), tmp_path / last_build_path(base).name)
     settings = replace(settings_for(lake_data, tmp_path / "warehouse.duckdb", lake=tmp_path / "lake"),
                        inbox=tmp_path / "inbox", publications=tmp_path / "publications")
@@ -265,9 +270,9 @@ def test_zw_run_stops_at_the_gate_and_publishes_with_an_acceptance(built, lake_d
     from zhongwei.warehouse import last_build_path
 
     base, _ = built
-    for path in (base.warehouse, Path(f"{base.warehouse}.wal"), last_build_path(base)):
-        if path.exists():
-            shutil.copy(path, tmp_path / path.name)
+    for path in (base.warehouse, last_build_path(base)):
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(base.warehouse.parent / ".build", tmp_path / ".build", ignore=shutil.ignore_patterns("pins"))
     env = {**os.environ, "ZW_DATA": str(tmp_path), "ZW_LAKE": str(lake_data / "lake"),
            "ZW_WAREHOUSE": str(tmp_path / base.warehouse.name), "ZW_PII_KEY": "warehouse-tests"}
     for key in ("ZW_INBOX", "ZW_PUBLICATIONS", "AIRFLOW_HOME", "AIRFLOW_CONN_COURIER_EXCHANGE"):
@@ -279,7 +284,8 @@ def test_zw_run_stops_at_the_gate_and_publishes_with_an_acceptance(built, lake_d
     held = subprocess.run([zw, "run", "--month", month, "--only", "publish"], env=env, capture_output=True,
                           text=True, timeout=600)
     assert held.returncode == 3, held.stdout + held.stderr[-3000:]
-    assert f"{month} NOT PUBLISHED: 3 of" in held.stdout and "truncated_file" in held.stdout
+    assert f"{month} NOT PUBLISHED: " in held.stdout and "truncated_file" in held.stdout
+    assert "conflicting_duplicates" in held.stdout  # keys sent twice with different values, that month too
     assert not (tmp_path / "publications" / month).exists()
 
     accepted = subprocess.run([zw, "run", "--month", month, "--only", "publish", "--accept-quality-failures",
@@ -288,3 +294,32 @@ def test_zw_run_stops_at_the_gate_and_publishes_with_an_acceptance(built, lake_d
     manifest = json.loads((tmp_path / "publications" / month / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["gate"]["accepted"]["reason"] == "Known broken test files"
     assert "Bulletins:" in accepted.stdout
+
+
+def test_each_revision_keeps_the_snapshot_it_was_computed_from(published, settings):
+    """The manifest names the snapshot (id, checksum); the revision keeps the month's part of it,
+    and `zw warehouse open --as-of` re-queries a published figure from it."""
+    import subprocess
+    import sys
+
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    snap = manifest["snapshot"]
+    kept = published / "revisions" / "1" / snap["kept"]
+    assert snap["id"] and len(snap["sha256"]) == 64 and snap["kept_bytes"] == kept.stat().st_size
+    with connect(kept) as con:
+        assert con.execute("select snapshot_id from snapshot_info").fetchone()[0] == snap["id"]
+        months = {m for (m,) in con.execute("select distinct accepted_month from fct_waybill").fetchall()}
+        assert months == {MONTH}
+        assert con.execute("select count(*) from fct_waybill").fetchone()[0] == manifest["row_counts"]["waybills_accepted"]
+    row = next(r for r in read_csv(published / "indicators.csv") if r["region_code"] == "640500"
+               and r["indicator_code"] == "EXP_VOL")
+    env = {**os.environ, "ZW_PUBLICATIONS": str(settings.publications), "ZW_WAREHOUSE": str(settings.warehouse)}
+    out = subprocess.run([str(Path(sys.executable).with_name("zw")), "warehouse", "open", "--as-of", f"{MONTH}r1",
+                          "--sql", "select value from mart_monthly_indicators where period = '%s' and "
+                          "region_code = '640500' and indicator_code = 'EXP_VOL'" % MONTH],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.splitlines()[1]) == float(row["value"])
+    wrong = subprocess.run([str(Path(sys.executable).with_name("zw")), "warehouse", "open", "--as-of", f"{MONTH}r9"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "has revisions 1" in wrong.stderr

@@ -34,6 +34,7 @@ class Site:
     admin_user: str
     exchange_host: str  # where the exchange simulator listens
     exchange_port: str
+    serving_postgres: str = ""  # ZW_SERVING_POSTGRES: the analysts' PostgreSQL (schema warehouse); "" for none
     # ports of the logs servers and the scheduler's health check: fixed in containers, free ones in a test
     ports: dict[str, str] = field(default_factory=lambda: {"worker_logs": "8793", "trigger_logs": "8794",
                                                            "scheduler_health": "8974"})
@@ -68,11 +69,14 @@ def airflow_env(site: Site) -> dict[str, str]:
         "ZW_DATA": site.data,
         "ZW_WAREHOUSE": site.warehouse,
         "ZW_PII_KEY": site.pii_key,
+        # only when set: a local site leaves ZW_SERVING_POSTGRES to the caller's environment
+        **({"ZW_SERVING_POSTGRES": site.serving_postgres} if site.serving_postgres else {}),
     }
 
 
 # what `zw airflow init` reads besides the common environment (secrets: from .env, never stored here)
-INIT_ENV = ["AIRFLOW_ADMIN_PASSWORD", "ZW_CONN_COURIER_EXCHANGE", "ZW_CONN_ALERTS_WEBHOOK", "ZW_CONN_SMTP_DEFAULT"]
+INIT_ENV = ["AIRFLOW_ADMIN_PASSWORD", "ZW_ANALYST_PASSWORD", "ZW_CONN_COURIER_EXCHANGE", "ZW_CONN_ALERTS_WEBHOOK",
+            "ZW_CONN_SMTP_DEFAULT"]
 
 
 @dataclass(frozen=True)
@@ -124,4 +128,7 @@ COMPOSE = Site(
     admin_user="${AIRFLOW_ADMIN_USER:-admin}",
     exchange_host="0.0.0.0",
     exchange_port=str(EXCHANGE_PORT),
+    # the compose postgres's database zhongwei_serving unless .env names another server
+    serving_postgres="${ZW_SERVING_POSTGRES:-postgresql://airflow:%s@postgres/zhongwei_serving}"
+                     % _required("POSTGRES_PASSWORD"),
 )

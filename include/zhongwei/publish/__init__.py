@@ -12,6 +12,7 @@ from zhongwei.publish.gate import GateBlocked, GateResult, check_month
 from zhongwei.publish.release import Release, compare, month_rows, read_published, release, revisions
 from zhongwei.publish.warehouse import read_only
 from zhongwei.publish.site import write_index
+from zhongwei.warehouse.snapshot import Pinned, pinned
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,11 @@ def publish_month(settings: Settings, month: str, acceptance: str | None = None,
 
     Raises GateBlocked, listing the failing checks, unless `acceptance` gives a reason to publish anyway.
     """
-    gate = check_month(settings, month, run_name or f"publish__{month}")
-    if not gate.passed and acceptance:
-        gate.accept(acceptance)
-    result = release(settings, month, gate)
+    with pinned(settings) as snapshot:  # the gate and the release read one snapshot
+        gate = check_month(settings, month, run_name or f"publish__{month}", snapshot.path)
+        if not gate.passed and acceptance:
+            gate.accept(acceptance)
+        result = release(settings, month, gate, snapshot)
     write_index(settings.publications)
     return result
 
@@ -41,22 +43,27 @@ def revise_published(settings: Settings, run_name: str, skip: tuple[str, ...] = 
     out = []
     root = settings.publications
     months = sorted(p.name for p in root.iterdir() if p.is_dir() and revisions(p)) if root.exists() else []
-    for month in (m for m in months if m not in skip):
-        latest = root / month / "revisions" / str(revisions(root / month)[-1])
-        with read_only(settings) as con:
-            if not compare(read_published(latest), month_rows(con, month)):
-                continue
-        gate = check_month(settings, month, run_name)
-        if not gate.passed:
-            accepted = json.loads((latest / "manifest.json").read_text(encoding="utf-8"))["gate"]["accepted"]
-            if not accepted or not {c.name for c in gate.failing} <= set(accepted["failing_checks"]):
-                log.warning("%s changed since revision %s but is not republished:\n%s",
-                            month, latest.name, gate.message())
-                continue
-            gate.accept(accepted["reason"])
-        result = release(settings, month, gate)
-        if result.status != "unchanged":
-            out.append(result)
+    with pinned(settings) as snapshot:
+        out = [r for month in months if month not in skip
+               if (r := _revise(settings, snapshot, month, run_name)) is not None]
     if out:
         write_index(settings.publications)
     return out
+
+
+def _revise(settings: Settings, snapshot: Pinned, month: str, run_name: str) -> Release | None:
+    """The month's next revision when its values changed and its gate permits, else None."""
+    latest = settings.publications / month / "revisions" / str(revisions(settings.publications / month)[-1])
+    with read_only(settings, snapshot.path) as con:
+        if not compare(read_published(latest), month_rows(con, month)):
+            return None
+    gate = check_month(settings, month, run_name, snapshot.path)
+    if not gate.passed:
+        accepted = json.loads((latest / "manifest.json").read_text(encoding="utf-8"))["gate"]["accepted"]
+        if not accepted or not {c.name for c in gate.failing} <= set(accepted["failing_checks"]):
+            log.warning("%s changed since revision %s but is not republished:\n%s",
+                        month, latest.name, gate.message())
+            return None
+        gate.accept(accepted["reason"])
+    result = release(settings, month, gate, snapshot)
+    return None if result.status == "unchanged" else result

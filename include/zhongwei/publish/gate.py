@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from zhongwei.config import Settings
 from zhongwei.publish.warehouse import read_only
@@ -75,13 +76,14 @@ class GateBlocked(RuntimeError):
         self.gate = gate
 
 
-def check_month(settings: Settings, month: str, run_name: str) -> GateResult:
-    with read_only(settings) as con:
+def check_month(settings: Settings, month: str, run_name: str, snapshot: Path | None = None) -> GateResult:
+    """The month's checks on the snapshot at `snapshot` (a pinned one), or on the current one."""
+    with read_only(settings, snapshot) as con:
         loads = con.execute(
             "select feed, source, batch_id, status, failure, is_balanced, quality_passed, suites_failed, data_month "
             "from fct_load_ledger where data_month <= ? order by feed, batch_id", [month]).fetchall()
         mart = con.execute("select * from mart_monthly_indicators where period = ?", [month]).df()
-    checks = _load_checks(month, loads) + [_build_check(settings)] + _mart_checks(settings, month, mart, run_name)
+    checks = _load_checks(month, loads) + [_build_check(settings)] + mart_checks(settings, month, mart, run_name)
     return GateResult(month, checks)
 
 
@@ -136,7 +138,8 @@ def _quality(settings: Settings):
     return Quality(settings)  # seconds to set up: once per process
 
 
-def _mart_checks(settings: Settings, month: str, mart, run_name: str) -> list[Check]:
+def mart_checks(settings: Settings, month: str, mart, run_name: str) -> list[Check]:
+    """The mart suite on one month's rows of mart_monthly_indicators (the gate's, and the build's audit)."""
     batch = f"mart_monthly_indicators/{month}"
     result = _quality(settings).validate(MART_SUITE, mart.assign(batch_id=batch), run_name)
     failed = result.failures.get(batch, [])

@@ -4,7 +4,9 @@ Layout under `$ZW_PUBLICATIONS`:
 
     index.html                      every month and revision
     YYYY-MM/indicators.csv ...      the month's current revision
-    YYYY-MM/revisions/N/...         every revision ever published, never rewritten
+    YYYY-MM/revisions/N/...         every revision ever published, never rewritten, with
+                                    warehouse.duckdb: what it was computed from (the month's part
+                                    of the snapshot its gate checked; `zw warehouse open --as-of`)
 
 A revision is written into a temporary folder and renamed into place, so a
 crash leaves no half-written revision. Publishing values equal to the latest
@@ -20,16 +22,17 @@ import json
 import math
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from zhongwei.config import Settings
+from zhongwei.config import REVISION_SNAPSHOT_FILE, Settings
 from zhongwei.lake import replace_atomically, write_json
 from zhongwei.publish.gate import GateResult
 from zhongwei.publish.warehouse import read_only, records
 from zhongwei.warehouse import last_build_path
+from zhongwei.warehouse.snapshot import Pinned, keep_for_revision
 
 KEY = ("region_code", "indicator_code")
 VALUE_FIELDS = ("value", "ytd_value", "yoy_growth", "ytd_yoy_growth", "target_value", "progress")
@@ -142,7 +145,7 @@ def sha256(data: bytes) -> str:
 
 
 def _manifest(con, settings: Settings, month: str, revision: int, published_at: str, gate: GateResult,
-              changes: list[dict], files: dict[str, bytes], n_rows: int) -> dict:
+              changes: list[dict], files: dict[str, bytes], n_rows: int, snapshot: Pinned) -> dict:
     loads = records(con.execute(
         "select feed, source, batch_id, status, origin, checksum, rows_arrived, rows_loaded, rows_quarantined, "
         "duplicates, quality_passed, run_id, loaded_at from fct_load_ledger where data_month = ? "
@@ -166,12 +169,14 @@ def _manifest(con, settings: Settings, month: str, revision: int, published_at: 
                     "mart_suite": [c.__dict__ for c in gate.checks if c.name.startswith("mart_monthly")]},
         "dbt_build": json.loads(build.read_text(encoding="utf-8")) if build.exists() else None,
         "warehouse": str(settings.warehouse),
+        "snapshot": {**asdict(snapshot.snapshot), "kept": REVISION_SNAPSHOT_FILE},
         "changes": changes,
         "files": {name: {"sha256": sha256(data), "bytes": len(data)} for name, data in files.items()},
     }
 
 
-def _write_revision(month_dir: Path, revision: int, files: dict[str, bytes], manifest: dict) -> Path:
+def _write_revision(month_dir: Path, revision: int, files: dict[str, bytes], manifest: dict,
+                    snapshot: Pinned) -> Path:
     """Write the revision's folder completely, then rename it into place (all or nothing)."""
     final = month_dir / "revisions" / str(revision)
     tmp = final.with_name(f".{revision}.partial-{os.getpid()}")
@@ -179,6 +184,8 @@ def _write_revision(month_dir: Path, revision: int, files: dict[str, bytes], man
     tmp.mkdir(parents=True)
     for name, data in files.items():
         (tmp / name).write_bytes(data)
+    kept = keep_for_revision(snapshot.path, tmp, manifest["period"])
+    manifest["snapshot"]["kept_bytes"] = kept.stat().st_size
     write_json(tmp / "manifest.json", manifest)
     os.rename(tmp, final)
     return final
@@ -190,8 +197,10 @@ def _make_current(month_dir: Path, revision_dir: Path) -> None:
         replace_atomically(month_dir / name, lambda tmp, name=name: shutil.copyfile(revision_dir / name, tmp))
 
 
-def release(settings: Settings, month: str, gate: GateResult, *, now: datetime | None = None) -> Release:
-    """Publish the month as it stands in the warehouse: revision 1, the next revision, or nothing new."""
+def release(settings: Settings, month: str, gate: GateResult, snapshot: Pinned, *,
+            now: datetime | None = None) -> Release:
+    """Publish the month as it stands in the snapshot (the one the gate checked): revision 1,
+    the next revision, or nothing new."""
     from zhongwei.publish.bulletin import render_bulletin
     from zhongwei.publish.gate import GateBlocked
 
@@ -199,7 +208,7 @@ def release(settings: Settings, month: str, gate: GateResult, *, now: datetime |
         raise GateBlocked(gate)
     month_dir = settings.publications / month
     done = revisions(month_dir)
-    with read_only(settings) as con:
+    with read_only(settings, snapshot.path) as con:
         rows = month_rows(con, month)
         if not rows:
             raise ValueError(f"the warehouse has no indicators for {month}")
@@ -215,7 +224,8 @@ def release(settings: Settings, month: str, gate: GateResult, *, now: datetime |
             "bulletin.html": render_bulletin(month, revision, published_at, rows, history(con, month), changes,
                                              gate).encode("utf-8"),
         }
-        manifest = _manifest(con, settings, month, revision, published_at, gate, changes, files, len(rows))
-    folder = _write_revision(month_dir, revision, files, manifest)
+        manifest = _manifest(con, settings, month, revision, published_at, gate, changes, files, len(rows),
+                             snapshot)
+    folder = _write_revision(month_dir, revision, files, manifest, snapshot)
     _make_current(month_dir, folder)
     return Release(month, revision, "revised" if revision > 1 else "published", month_dir, changes)

@@ -1,24 +1,22 @@
-"""The publication reads the warehouse, never writes it (dbt is its only writer)."""
+"""The publication reads the published snapshot (the one its gate checked), never dbt's working database."""
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Iterator
 
 from zhongwei.config import Settings
 
 
 @contextlib.contextmanager
-def read_only(settings: Settings) -> Iterator:
+def read_only(settings: Settings, path: Path | None = None) -> Iterator:
+    """A read-only connection to the snapshot at `path` (a pinned one), or to the current one."""
     import duckdb
 
-    if not settings.warehouse.exists():
-        raise FileNotFoundError(f"no warehouse at {settings.warehouse}: build it first (build_warehouse / zw run)")
-    try:
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
-    except duckdb.ConnectionException:
-        # dbt ran in this process (`zw run`) and still holds the file: DuckDB then only lets this
-        # process connect with dbt's configuration; the publication still only reads
-        con = duckdb.connect(str(settings.warehouse))
+    path = path or settings.warehouse
+    if not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: build it first (build_warehouse / zw run)")
+    con = duckdb.connect(str(path), read_only=True)
     try:
         yield con
     finally:

@@ -1,8 +1,9 @@
-"""Run the dbt project in-process with dbt's programmatic runner.
+"""Run the dbt project in-process with dbt's programmatic runner, then publish the snapshot.
 
 One `dbtRunner` per process is reused (start-up costs seconds; later invocations well under one).
-The lake and warehouse locations come from `zhongwei.config.Settings` and are passed to dbt as
-the environment variables its profile and sources read (ZW_LAKE, ZW_WAREHOUSE).
+The lake and dbt's working database come from `zhongwei.config.Settings` and are passed to dbt as
+the environment variables its profile and sources read (ZW_LAKE, ZW_DBT_DATABASE). A build whose
+tests and mart suite passed is published as the analysts' snapshot (`zhongwei.warehouse.snapshot`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from zhongwei.config import DBT_PROJECT_DIR, Settings
+from zhongwei.warehouse.snapshot import Snapshot, audit, publish, working_database
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class BuildResult:
     target: str
     seconds: float
     nodes: list[NodeResult] = field(default_factory=list)
+    audit_failures: list[str] = field(default_factory=list)  # the mart suite's, per month
+    snapshot: Snapshot | None = None  # published when everything passed
 
     @property
     def failed(self) -> list[NodeResult]:
@@ -51,8 +55,9 @@ class BuildResult:
 
     @property
     def only_tests_failed(self) -> bool:
-        """Whether the build failed only because tests found bad data: running it again
-        on the same lake fails the same way, so it is not retried (an error or crash is)."""
+        """Whether the build failed only because tests (or the marts' audit) found bad data:
+        running it again on the same lake fails the same way, so it is not retried (an error
+        or crash is)."""
         return not self.success and all(n.status == FAILED_TEST for n in self.failed)
 
     @property
@@ -63,7 +68,9 @@ class BuildResult:
         return counts
 
     def summary(self) -> str:
-        return f"dbt build on {self.target}: {'ok' if self.success else 'FAILED'} in {self.seconds:.1f}s {self.counts}"
+        published = f"; snapshot {self.snapshot.id} published" if self.snapshot else ""
+        return (f"dbt build on {self.target}: {'ok' if self.success else 'FAILED'} in {self.seconds:.1f}s "
+                f"{self.counts}{published}")
 
     def failure_report(self, settings: Settings) -> str:
         """The summary, each failed node with its message, and for a failed data test the
@@ -72,7 +79,8 @@ class BuildResult:
         for n in self.failed:
             lines.append(f"- {n.resource_type.split('.')[-1]} {n.name}: {n.status} ({n.message})")
             if n.compiled_sql and self.target == "duckdb":
-                lines += [f"    {row}" for row in _failing_rows(settings.warehouse, n.compiled_sql)]
+                lines += [f"    {row}" for row in _failing_rows(working_database(settings), n.compiled_sql)]
+        lines += [f"- mart suite: {failure}" for failure in self.audit_failures]
         return "\n".join(lines)
 
 
@@ -90,7 +98,7 @@ def _failing_rows(warehouse: Path, sql: str) -> list[str]:
 
 
 def last_build_path(settings: Settings) -> Path:
-    """Where the latest build's outcome is kept, next to the warehouse (publications cite it)."""
+    """Where the latest build's outcome is kept, next to the snapshot (publications cite it)."""
     return settings.warehouse.with_name(settings.warehouse.stem + ".last_build.json")
 
 
@@ -123,15 +131,16 @@ def _runner():
 
 
 def dbt_env(settings: Settings, target: str = "duckdb") -> dict[str, str]:
-    """The environment dbt reads: lake and warehouse locations, the target."""
-    return {"ZW_LAKE": str(settings.lake), "ZW_WAREHOUSE": str(settings.warehouse), "ZW_DBT_TARGET": target}
+    """The environment dbt reads: the lake, dbt's working database, the target."""
+    return {"ZW_LAKE": str(settings.lake), "ZW_DBT_DATABASE": str(working_database(settings)),
+            "ZW_DBT_TARGET": target}
 
 
 def run_dbt(args: Sequence[str], settings: Settings | None = None, target: str = "duckdb",
             project_dir: Path = DBT_PROJECT_DIR):
     """Invoke dbt with `args` (e.g. ["build", "--select", "marts"]) on the project; returns dbtRunnerResult."""
     settings = settings or Settings.from_env()
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    working_database(settings).parent.mkdir(parents=True, exist_ok=True)
     env = dbt_env(settings, target)
     full = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--target", target]
     with _LOCK:  # dbt is not re-entrant within a process
@@ -180,7 +189,9 @@ def _nodes(res: Any) -> list[NodeResult]:
 
 def build(settings: Settings | None = None, select: str | Sequence[str] | None = None, full_refresh: bool = False,
           target: str = "duckdb", vars: dict | None = None, exclude: str | Sequence[str] | None = None) -> BuildResult:
-    """`dbt seed` then `dbt build` (models, tests, unit tests) and each node's result."""
+    """`dbt seed` then `dbt build` (models, tests, unit tests) into dbt's working database, each
+    node's result; on DuckDB, when all passed and the marts pass their suite (the audit), the
+    snapshot is published. A failure publishes nothing: analysts keep the last good snapshot."""
     settings = settings or Settings.from_env()
     start = time.monotonic()
     nodes: list[NodeResult] = []
@@ -210,14 +221,20 @@ def build(settings: Settings | None = None, select: str | Sequence[str] | None =
         if not res.success:
             break
     result = BuildResult(success=success, target=target, seconds=time.monotonic() - start, nodes=nodes)
+    if success and target == "duckdb":
+        result.audit_failures = audit(settings, f"build-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+        result.success = not result.audit_failures
+        result.snapshot = publish(settings) if result.success else None
+        result.seconds = time.monotonic() - start
     log.info(result.summary())
     from zhongwei.lake import write_json
 
     write_json(last_build_path(settings), {
-        "target": target, "success": success, "seconds": round(result.seconds, 1), "counts": result.counts,
+        "target": target, "success": result.success, "seconds": round(result.seconds, 1), "counts": result.counts,
         "select": select, "full_refresh": full_refresh,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "failed": [n.name for n in result.failed]})
+        "failed": [n.name for n in result.failed] + result.audit_failures,
+        "snapshot": result.snapshot.id if result.snapshot else None})
     return result
 
 
