@@ -36,11 +36,6 @@ from generate_series(cast({{ min_period }} || '-01' as date), cast({{ max_period
 {#- text starts with a literal prefix (portable, index-friendly) -#}
 {% macro starts_with(expr, prefix) -%}({{ expr }} like '{{ prefix }}%'){%- endmacro %}
 
-{#- regular-expression test -#}
-{% macro regex_matches(expr, pattern) -%}{{ return(adapter.dispatch('regex_matches', 'zhongwei')(expr, pattern)) }}{%- endmacro %}
-{% macro default__regex_matches(expr, pattern) -%}regexp_matches({{ expr }}, '{{ pattern }}'){%- endmacro %}
-{% macro postgres__regex_matches(expr, pattern) -%}({{ expr }} ~ '{{ pattern }}'){%- endmacro %}
-
 {#- hours between two timestamps, as a double -#}
 {% macro hours_between(start_ts, end_ts) -%}{{ return(adapter.dispatch('hours_between', 'zhongwei')(start_ts, end_ts)) }}{%- endmacro %}
 {% macro default__hours_between(start_ts, end_ts) -%}(epoch({{ end_ts }}) - epoch({{ start_ts }})) / 3600.0{%- endmacro %}

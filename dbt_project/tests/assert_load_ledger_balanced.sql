@@ -1,4 +1,4 @@
--- Every load is accounted for: arrived = loaded + quarantined + duplicates (design.md).
+-- Every load is accounted for: arrived = loaded + quarantined + duplicates (README: Ingestion).
 {{ config(severity='warn') }}
 select batch_key, rows_arrived, rows_loaded, rows_quarantined, duplicates
 from {{ ref('fct_load_ledger') }}

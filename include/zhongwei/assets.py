@@ -5,5 +5,4 @@ from airflow.sdk import Asset
 LAKE_COURIER = Asset(name="lake_courier", uri="zhongwei://lake/courier")
 LAKE_ECOMMERCE = Asset(name="lake_ecommerce", uri="zhongwei://lake/ecommerce")
 LAKE_LEDGERS = Asset(name="lake_ledgers", uri="zhongwei://lake/ledgers")
-LAKE = [LAKE_COURIER, LAKE_ECOMMERCE, LAKE_LEDGERS]
 PUBLICATIONS = Asset(name="publications", uri="zhongwei://publications")

@@ -1,7 +1,28 @@
-"""The `zw` command: what people, the README and the tests use."""
+"""The `zw` command: what people, the README and the tests use.
+
+Arguments are checked before any work starts: a bad one is one line naming it and what is
+allowed, exit status 2 (click's usage error), never a traceback.
+"""
 from __future__ import annotations
 
+import re
+
 import click
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+SCALE = click.FloatRange(0, 10, min_open=True)  # 1.0 is the plan's 2025 volume
+
+
+def month_range(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A month YYYY-MM, or a range YYYY-MM:YYYY-MM that does not end before it starts."""
+    if value is None:
+        return None
+    first, colon, last = value.partition(":")
+    if not _MONTH.match(first) or (colon and not _MONTH.match(last)):
+        raise click.BadParameter(f"{value!r} is not a month YYYY-MM (01-12) or a range YYYY-MM:YYYY-MM")
+    if colon and last < first:
+        raise click.BadParameter(f"{value!r} ends before it starts: write the earlier month first")
+    return value
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -11,10 +32,11 @@ def main() -> None:
 
 @main.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Inbox folder to write.")
-@click.option("--months", required=True, help="Month range, e.g. 2024-01:2025-06 (or one month).")
-@click.option("--scale", default=0.01, show_default=True, type=float, help="1.0 = the plan's 2025 level for the whole city.")
-@click.option("--seed", default=42, show_default=True, type=int)
-@click.option("--defect-rate", default=0.0, show_default=True, type=float, help="Share of records carrying a defect.")
+@click.option("--months", required=True, callback=month_range, help="Month range, e.g. 2024-01:2025-06 (or one month).")
+@click.option("--scale", default=0.01, show_default=True, type=SCALE, help="1.0 = the plan's 2025 level for the whole city.")
+@click.option("--seed", default=42, show_default=True, type=click.IntRange(min=0))
+@click.option("--defect-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of records carrying a defect.")
 def synth(out_dir: str, months: str, scale: float, seed: int, defect_rate: float) -> None:
     """Write a complete synthetic inbox (all four feeds) and its truth file."""
     from zhongwei.synth.generate import SynthConfig, generate
@@ -45,7 +67,8 @@ def exchange_serve(data_dir: str, host: str, port: int, token: str, fault_rate: 
 
 
 @main.command()
-@click.option("--month", required=True, help="The month to run, YYYY-MM, or a range YYYY-MM:YYYY-MM in one go.")
+@click.option("--month", required=True, callback=month_range,
+              help="The month to run, YYYY-MM, or a range YYYY-MM:YYYY-MM in one go.")
 @click.option("--only", type=click.Choice(["ingest", "build", "publish"]), default=None, help="Run only this stage.")
 @click.option("--accept-quality-failures", "accept", default=None, metavar="REASON",
               help="Publish even though checks failed, for this reason (kept in the manifest and the bulletin).")
@@ -115,9 +138,10 @@ def ledger(failed: bool) -> None:
 
 
 @main.command()
-@click.option("--scale", type=float, default=None, help="One scale (1.0 = the plan's 2025 level).")
+@click.option("--scale", type=SCALE, default=None, help="One scale (1.0 = the plan's 2025 level).")
 @click.option("--scales", default=None, help="Several scales in one run, e.g. 0.01,0.1,0.3,1.0 (the scaling curve).")
-@click.option("--month", default="2025-03", show_default=True, help="The month to generate and process, YYYY-MM.")
+@click.option("--month", default="2025-03", show_default=True, callback=month_range,
+              help="The month to generate and process, YYYY-MM.")
 @click.option("--cache", type=click.Path(file_okay=False), default=None,
               help="Inboxes (generated once per scale and month) and working folders. [default: $ZW_DATA/bench]")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
@@ -132,7 +156,10 @@ def bench(scale: float | None, scales: str | None, month: str, cache: str | None
 
     if (scale is None) == (scales is None):
         raise click.UsageError("give either --scale or --scales")
-    chosen = [scale] if scale is not None else [float(s) for s in scales.split(",")]
+    try:
+        chosen = [scale] if scale is not None else [SCALE.convert(s, None, None) for s in scales.split(",")]
+    except click.BadParameter as bad:
+        raise click.BadParameter(f"{scales!r}: {bad.message}", param_hint="--scales") from None
     run_all(chosen, month, Path(cache) if cache else default_cache(), Path(out_dir) if out_dir else PROJECT_ROOT / "bench",
             log=click.echo)
 

@@ -70,8 +70,14 @@ def test_a_failure_is_mailed_through_the_smtp_connection(lake, monkeypatch):
     assert "640521__202503" in html and "truncated_file: the workbook ends mid-sheet" in html
 
 
-def test_without_an_alert_connection_nothing_is_sent(lake):
+def test_without_an_alert_connection_nothing_is_sent(lake, monkeypatch):
+    import zhongwei.alerts as alerts
+
+    sent = []
+    monkeypatch.setattr(alerts, "post_webhook", lambda *a: sent.append(a))
+    monkeypatch.setattr(alerts, "send_mail", lambda *a: sent.append(a))
     notify_failure(context())  # neither connection exists: a no-op, never an error
+    assert sent == []
 
 
 def test_an_unreachable_webhook_does_not_raise(lake, monkeypatch):

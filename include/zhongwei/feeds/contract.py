@@ -1,4 +1,4 @@
-"""What the partner contracts (`shared/feeds/*.md`) fix: columns, enums, patterns, codes.
+"""What the partner contracts (`docs/feeds.md`) fix: columns, enums, patterns, codes.
 
 One module so that a contract change is one edit, and so that tests can check the
 parsers against the same constants. Texts that people type (statuses, headers)

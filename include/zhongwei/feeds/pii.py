@@ -1,4 +1,4 @@
-"""De-identification: personal information stops at ingestion (design.md).
+"""De-identification: personal information stops at ingestion (README: Ingestion).
 
 Names, member names, phones and street addresses leave the parsers only as a
 keyed hash (HMAC-SHA256, so records still join across feeds while nobody without

@@ -27,10 +27,6 @@ class Window:
     def months(self) -> list[str]:
         return sorted({d.strftime("%Y-%m") for d in self.days()})
 
-    @property
-    def label(self) -> str:
-        return self.first.isoformat() if self.first == self.last else f"{self.first}_{self.last}"
-
     @classmethod
     def month(cls, month: str) -> "Window":
         """A month `2025-03`, or a range of months `2024-01:2025-02` (a backfill in one run)."""

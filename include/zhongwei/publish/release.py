@@ -34,7 +34,6 @@ from zhongwei.publish.warehouse import read_only, records
 from zhongwei.warehouse import last_build_path
 from zhongwei.warehouse.snapshot import Pinned, keep_for_revision
 
-KEY = ("region_code", "indicator_code")
 VALUE_FIELDS = ("value", "ytd_value", "yoy_growth", "ytd_yoy_growth", "target_value", "progress")
 COLUMNS = ("period", "region_code", "indicator_code", *VALUE_FIELDS[:1], "unit", *VALUE_FIELDS[1:], "revision",
            "indicator_name", "region_name")

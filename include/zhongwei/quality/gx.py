@@ -27,14 +27,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 DATASOURCE = "lake_batches"
 
 
-def suite_names() -> list[str]:
-    return sorted(p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
-
-
-def data_docs_index(settings: Settings) -> Path:
-    return settings.data_dir / "quality" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-
-
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """Tasks running side by side share one GX project: set-up and doc builds take turns."""
