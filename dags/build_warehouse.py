@@ -32,7 +32,7 @@ and ledger assets): `dbt seed` + `dbt build` of `dbt_project/` in-process (one r
 from airflow.sdk import Param, dag, get_current_context, task
 
 from zhongwei.assets import LAKE_COURIER, LAKE_ECOMMERCE, LAKE_LEDGERS
-from zhongwei.dags import DEFAULT_ARGS, START, announce_months, announced_months
+from zhongwei.dag_defaults import DEFAULT_ARGS, START, announce_months, announced_months
 from zhongwei.warehouse import MARTS
 
 
@@ -53,48 +53,24 @@ from zhongwei.warehouse import MARTS
 def build_warehouse():
     @task(pool="warehouse", outlets=[MARTS])
     def dbt_build() -> dict:
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+        from zhongwei.warehouse import tasks
 
-        from zhongwei.config import Settings
-        from zhongwei.warehouse import build, lake_tables_without_data
-
-        settings = Settings.from_env()
-        empty = lake_tables_without_data(settings)
-        if empty:
-            raise AirflowSkipException(f"no data yet in lake tables {', '.join(empty)}: "
-                                       "nothing to build until every feed has landed")
         ctx = get_current_context()
-        params = ctx["params"]
-        result = build(settings, select=params.get("select"), full_refresh=bool(params.get("full_refresh")))
-        for n in result.nodes:
-            print(f"{n.resource_type.split('.')[-1]:8} {n.name:50} {n.status:8} {n.execution_time:7.2f}s"
-                  + (f" failures={n.failures}" if n.failures else ""))
-        if not result.success:
-            report = result.failure_report(settings)
-            raise (AirflowFailException if result.only_tests_failed else RuntimeError)(report)
+        built = tasks.build_and_publish(ctx["params"].get("select"), bool(ctx["params"].get("full_refresh")))
         announce_months(ctx, announced_months(ctx))
-        return {"seconds": round(result.seconds, 1), "nodes": len(result.nodes), "summary": result.summary()}
+        return built
 
     @task
     def serve_postgres(_: dict) -> dict:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from zhongwei.warehouse import tasks
 
-        from zhongwei.config import Settings
-        from zhongwei.warehouse import serving
-
-        uri = serving.from_env()
-        if not uri:
-            raise AirflowSkipException("ZW_SERVING_POSTGRES is not set: the snapshot is served as a file only")
-        return serving.refresh_postgres(Settings.from_env().warehouse, uri)
+        return tasks.serve_postgres()
 
     @task(pool="warehouse")
     def dbt_docs(_: dict) -> str:
-        from zhongwei.config import Settings
-        from zhongwei.warehouse import docs_generate
+        from zhongwei.warehouse import tasks
 
-        if not get_current_context()["params"].get("docs", True):
-            return "skipped"
-        return str(docs_generate(Settings.from_env()))
+        return tasks.generate_docs() if get_current_context()["params"].get("docs", True) else "skipped"
 
     built = dbt_build()
     serve_postgres(built)

@@ -17,7 +17,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from zhongwei.assets import LAKE_COURIER
 from zhongwei.config import TIMEZONE
-from zhongwei.dags import DEFAULT_ARGS, START, WINDOW_PARAMS, run_name
+from zhongwei.dag_defaults import DEFAULT_ARGS, START, WINDOW_PARAMS, run_name
 
 
 @dag(

@@ -16,7 +16,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from zhongwei.assets import LAKE_ECOMMERCE
 from zhongwei.config import TIMEZONE
-from zhongwei.dags import DEFAULT_ARGS, START, WINDOW_PARAMS, run_name
+from zhongwei.dag_defaults import DEFAULT_ARGS, START, WINDOW_PARAMS, run_name
 
 PLATFORMS = ["TAOBAO", "PDD", "DOUYIN", "ZWYP"]
 

@@ -29,7 +29,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from zhongwei.assets import PUBLICATIONS
 from zhongwei.config import TIMEZONE
-from zhongwei.dags import DEFAULT_ARGS, START, WINDOW_PARAMS, announced_months, run_name
+from zhongwei.dag_defaults import DEFAULT_ARGS, START, WINDOW_PARAMS, announced_months, run_name
 from zhongwei.warehouse import MARTS
 
 

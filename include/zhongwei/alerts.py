@@ -44,7 +44,7 @@ def failed_checks(batch_ids: list[str]) -> dict[str, str]:
 
 def alert(context) -> dict:
     """What went wrong, from a task's failure context."""
-    from zhongwei.ingest.tasks import FAILED_BATCHES
+    from zhongwei.xcom import FAILED_BATCHES
 
     ti = context["ti"]
     map_index = getattr(ti, "map_index", -1)

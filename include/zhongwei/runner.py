@@ -101,8 +101,7 @@ def load_dags() -> dict:
 def run_dag(dag, conf: dict) -> DagOutcome:
     from airflow.utils.state import TaskInstanceState
 
-    from zhongwei.ingest.tasks import FAILED_BATCHES
-    from zhongwei.publish.tasks import GATE
+    from zhongwei.xcom import FAILED_BATCHES, GATE
 
     # a distinct logical date per call: reruns of a month are new DAG runs, as in production
     start = time.monotonic()

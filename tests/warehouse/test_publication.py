@@ -82,6 +82,18 @@ def test_the_manifest_names_the_loads_checks_build_and_checksums(published, sett
     assert manifest["revision"] == 1 and manifest["changes"] == []
 
 
+def test_a_bulletin_of_generated_data_says_so(published, settings, tmp_path):
+    from dataclasses import replace
+
+    from zhongwei.publish.release import generated_data
+
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["generated_data"]["generator"] == "zw synth" and manifest["generated_data"]["scale"] == 0.0003
+    assert 'id="demo-note"' in (published / "bulletin.html").read_text(encoding="utf-8")
+    assert "演示数据" in (settings.publications / "index.html").read_text(encoding="utf-8")
+    assert generated_data(replace(settings, inbox=tmp_path)) is None  # the partners' inbox has no truth file
+
+
 def test_publishing_again_without_new_data_changes_nothing(published, settings):
     from zhongwei.publish import publish_month
 

@@ -10,7 +10,8 @@ import os
 from functools import lru_cache
 
 from zhongwei.config import Settings
-from zhongwei.dags import announce_months
+from zhongwei.xcom import FAILED_BATCHES
+from zhongwei.dag_defaults import announce_months
 from zhongwei.exchange.client import ExchangeClient, connection_from_uri
 from zhongwei.ingest import courier, files
 from zhongwei.ingest.batches import BatchFailures, raise_if_failed
@@ -19,7 +20,6 @@ from zhongwei.lake import Lake, LedgerEntry
 from zhongwei.quality.gx import Quality
 
 EXCHANGE_CONN = "courier_exchange"
-FAILED_BATCHES = "failed_batches"
 
 
 def _settings() -> Settings:

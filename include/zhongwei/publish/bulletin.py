@@ -170,7 +170,8 @@ def _changes(changes: list[dict]) -> list[dict]:
 
 
 def render_bulletin(month: str, revision: int, published_at: str, rows: list[dict], hist: list[dict],
-                    changes: list[dict], gate: GateResult) -> str:
+                    changes: list[dict], gate: GateResult, generated: dict | None = None) -> str:
+    """The bulletin page; `generated` (scale, seed, ...) marks one computed from generated data."""
     import jinja2
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -186,5 +187,5 @@ def render_bulletin(month: str, revision: int, published_at: str, rows: list[dic
         month=month, year=int(month[:4]), month_no=int(month[5:]), revision=revision,
         published=f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}", published_at=published_at,
         sections=_tables(r), counties=_county_table(r), progress=progress, charts=_charts(r, hist, progress),
-        changes=_changes(changes), gate=gate,
+        changes=_changes(changes), gate=gate, generated=generated,
     )

@@ -143,6 +143,16 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def generated_data(settings: Settings) -> dict | None:
+    """What generated the inbox, when `zw synth` did (its truth file says so): a bulletin of
+    generated data must say it is a demonstration, not the city's figures."""
+    summary = settings.inbox / "_truth" / "summary.json"
+    if not summary.exists():
+        return None
+    config = json.loads(summary.read_text(encoding="utf-8"))["config"]
+    return {"generator": "zw synth", **{k: config[k] for k in ("scale", "seed", "months", "defect_rate")}}
+
+
 def _manifest(con, settings: Settings, month: str, revision: int, published_at: str, gate: GateResult,
               changes: list[dict], files: dict[str, bytes], n_rows: int, snapshot: Pinned) -> dict:
     loads = records(con.execute(
@@ -167,6 +177,7 @@ def _manifest(con, settings: Settings, month: str, revision: int, published_at: 
                     "loads_failed": [f"{x['feed']}/{x['batch_id']}" for x in loads if not x["quality_passed"]],
                     "mart_suite": [c.__dict__ for c in gate.checks if c.name.startswith("mart_monthly")]},
         "dbt_build": json.loads(build.read_text(encoding="utf-8")) if build.exists() else None,
+        "generated_data": generated_data(settings),  # None: the partners' feeds
         "warehouse": str(settings.warehouse),
         "snapshot": {**asdict(snapshot.snapshot), "kept": REVISION_SNAPSHOT_FILE},
         "changes": changes,
@@ -221,7 +232,7 @@ def release(settings: Settings, month: str, gate: GateResult, snapshot: Pinned, 
             "indicators.csv": indicators_csv(rows, revision),
             "indicators.json": indicators_json(rows, month, revision, published_at),
             "bulletin.html": render_bulletin(month, revision, published_at, rows, history(con, month), changes,
-                                             gate).encode("utf-8"),
+                                             gate, generated_data(settings)).encode("utf-8"),
         }
         manifest = _manifest(con, settings, month, revision, published_at, gate, changes, files, len(rows),
                              snapshot)

@@ -22,6 +22,7 @@ def catalogue(root: Path) -> list[dict]:
             local = datetime.fromisoformat(m["published_at"]).astimezone(ZoneInfo(TIMEZONE))
             revs.append({"revision": n, "published_at": f"{local:%Y-%m-%d %H:%M}", "changes": len(m["changes"]),
                          "accepted": (m["gate"]["accepted"] or {}).get("reason"),
+                         "generated": m.get("generated_data"),
                          "href": f"{month_dir.name}/revisions/{n}/bulletin.html"})
         months.append({"period": month_dir.name, "href": f"{month_dir.name}/bulletin.html", "revisions": revs})
     return months

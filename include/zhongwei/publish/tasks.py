@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from zhongwei.config import Settings
-
-GATE = "gate"  # XCom key: the gate's checks when it blocked a month (read by `zw run` and alerts)
+from zhongwei.xcom import GATE
 
 
 def months_for_run(params: dict, logical_date: datetime | None, run_type: str, announced: list[str]) -> list[str]:
