@@ -30,3 +30,33 @@ def test_a_bad_argument_is_one_line_and_exit_2(args, names, tmp_path):
     assert out.returncode == 2, out.stdout + out.stderr
     assert len(errors) == 1 and all(n in errors[0] for n in names), out.stderr
     assert "Traceback" not in out.stderr and not (tmp_path / "inbox").exists()
+
+
+def test_sigterm_stops_zw_run_within_seconds(tmp_path):
+    """A month's ingestion over a generated inbox, stopped with SIGTERM while it runs: the process
+    ends within seconds, says so, and leaves no partial file in the lake."""
+    import os
+    import signal
+    import time
+
+    from zhongwei.synth.generate import SynthConfig, generate
+
+    generate(SynthConfig(out=str(tmp_path / "inbox"), months="2025-03", scale=0.0005, seed=1))
+    env = {**os.environ, "ZW_DATA": str(tmp_path), "ZW_PII_KEY": "k"}
+    env.pop("AIRFLOW_HOME", None)
+    proc = subprocess.Popen([ZW, "run", "--month", "2025-03", "--only", "ingest"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while not (tmp_path / "lake" / "ledger").exists() and time.monotonic() < deadline:  # loading has begun
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out[-2000:] + err[-2000:]
+    assert time.monotonic() - stopped < 30 and "Stopping (SIGTERM)" in err
+    import pyarrow.parquet as pq
+
+    for part in (tmp_path / "lake").rglob("*.parquet"):  # every file the lake shows is whole
+        if not part.name.startswith("."):
+            pq.read_metadata(part)

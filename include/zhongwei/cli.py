@@ -66,6 +66,37 @@ def exchange_serve(data_dir: str, host: str, port: int, token: str, fault_rate: 
     run_server(data_dir, host=host, port=port, token=token, fault_rate=fault_rate, seed=seed)
 
 
+STOP_GRACE_SECONDS = 10
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (a supervisor, `kill`) and SIGINT stop the process within seconds.
+
+    Airflow's in-process task runner replaces a SIGTERM handler with its own (which only calls
+    on_kill) and takes a KeyboardInterrupt inside a task for a task failure, so both signals are
+    blocked here and taken by a thread of its own: it interrupts the main thread, and if that has
+    not ended after a grace period, ends the process. Nothing is half-written either way: the lake,
+    the ledger and the publications are written to temporary names and renamed.
+    """
+    import _thread
+    import os
+    import signal
+    import threading
+    import time
+
+    signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)  # threads started later inherit the mask
+
+    def wait() -> None:
+        received = signal.Signals(signal.sigwait(signals)).name
+        click.echo(f"Stopping ({received}): what finished is kept; run the same command again to go on.", err=True)
+        _thread.interrupt_main()
+        time.sleep(STOP_GRACE_SECONDS)
+        os._exit(130)
+
+    threading.Thread(target=wait, name="stop-on-signal", daemon=True).start()
+
+
 @main.command()
 @click.option("--month", required=True, callback=month_range,
               help="The month to run, YYYY-MM, or a range YYYY-MM:YYYY-MM in one go.")
@@ -78,13 +109,17 @@ def run(month: str, only: str | None, accept: str | None) -> None:
     Exit status: 0 when the months were published (or the stage passed); 3 when
     data failed its checks: the publication's gate stopped a month (its failing
     checks are listed), or, without the publication stage, batches failed;
-    1 when a task failed otherwise (the chain stops there).
+    1 when a task failed otherwise (the chain stops there); 130 when stopped (SIGINT or SIGTERM).
     """
     from zhongwei.config import Settings
     from zhongwei.runner import run_month
 
+    _stop_on_signals()
     settings = Settings.from_env()
-    outcomes = run_month(month, only=only, accept=accept, settings=settings)
+    try:
+        outcomes = run_month(month, only=only, accept=accept, settings=settings)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
     for o in outcomes:
         click.echo(f"{o.dag_id:<28} {o.state:<8} {o.seconds:7.1f}s "
                    f"{'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}"
