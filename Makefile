@@ -35,7 +35,7 @@ demo: install system-deps
 	$(BIN)/zw run --month $(DEMO_MONTHS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]
 	@echo "Publishing the held-back month too, with an explicit acceptance (kept in its manifest and bulletin):"
 	$(BIN)/zw run --month $(DEMO_MONTHS) --only publish \
-	  --accept-quality-failures "Demo: the generator broke three files on purpose (see inbox/_truth/defects.jsonl)"
+	  --accept-quality-failures "Demo: the generator broke three files and sent records twice with different values on purpose (see inbox/_truth/defects.jsonl)"
 	$(BIN)/zw ledger --failed
 	@echo "Analysts: $(BIN)/zw analyst opens the SQL workbench on the published snapshot ($(ZW_DATA)/warehouse.duckdb);"
 	@echo "          $(BIN)/zw warehouse open --as-of 2025-02 opens what a bulletin was computed from."
