@@ -3,9 +3,11 @@ months a run publishes, what the gate says, how the bulletin shows a value."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from zhongwei.config import TIMEZONE
 from zhongwei.publish.bulletin import show
 from zhongwei.publish.gate import Check, GateResult
 from zhongwei.publish.release import changed, compare, format_number, parse_number
@@ -108,4 +110,5 @@ def test_a_run_without_a_logical_date_publishes_the_month_before_now():
     # Airflow 3 runs triggered by assets (and some manual ones) have no logical date
     assert months_for_run({}, None, "asset_triggered", ["2025-01"]) == ["2025-01"]
     (month,) = months_for_run({}, None, "manual", [])
-    assert month < datetime.now(timezone.utc).strftime("%Y-%m")
+    # the month before now in Beijing time (8 hours a month, UTC is still in the month before)
+    assert month < datetime.now(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
