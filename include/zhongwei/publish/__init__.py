@@ -40,7 +40,6 @@ def revise_published(settings: Settings, run_name: str, skip: tuple[str, ...] = 
     A month whose checks fail now is left at its current revision unless the failing checks are the
     ones a person accepted for that revision (the acceptance carries over).
     """
-    out = []
     root = settings.publications
     months = sorted(p.name for p in root.iterdir() if p.is_dir() and revisions(p)) if root.exists() else []
     with pinned(settings) as snapshot:
