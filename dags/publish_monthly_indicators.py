@@ -1,7 +1,8 @@
 """
 ### Monthly indicator publication
 
-On the 5th of each month at 09:00 (Asia/Shanghai), publish the previous month;
+On the 5th of each month at 09:00 (Asia/Shanghai), publish the previous month
+(a deadline alert goes out if that run has not succeeded by 12:00);
 also whenever the marts were rebuilt from loads of whole months (a catch-up or
 a rerun of a month), publish those months. Trigger by hand with
 `{"month": "2025-03"}` (or a range) for any month.
@@ -23,10 +24,13 @@ Then every month published before is compared with the warehouse: where data
 that arrived later (late events, refunds) changed its values, it is republished
 as its next revision. `publications/index.html` lists every month and revision.
 """
-from airflow.sdk import Param, dag, get_current_context, task
+from datetime import timedelta
+
+from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from zhongwei.alerts import notify_deadline_missed
 from zhongwei.assets import PUBLICATIONS
 from zhongwei.config import TIMEZONE
 from zhongwei.dag_defaults import DEFAULT_ARGS, START, WINDOW_PARAMS, announced_months, run_name
@@ -38,6 +42,12 @@ from zhongwei.warehouse import MARTS
     start_date=START,
     catchup=False,
     max_active_runs=1,
+    # Due at 09:00 on the 5th, alert if not published by 12:00. The cron run's logical date is the time
+    # it fires (a trigger timetable), so for month M it is the 5th of M+1 at 09:00 Beijing time and the
+    # deadline is 3 h after it. A run without a logical date (asset-triggered) has no deadline; one
+    # triggered by hand with a logical date is due 3 h after it. A run that succeeded by then clears it.
+    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=timedelta(hours=3),
+                           callback=AsyncCallback(notify_deadline_missed)),
     default_args=DEFAULT_ARGS,
     params={
         "month": WINDOW_PARAMS["month"],

@@ -17,11 +17,13 @@ POOLS = {
     "warehouse": (1, "The warehouse's single writer (dbt build, dbt docs)."),
 }
 
-# created from ZW_CONN_<NAME> (a connection URI) when set; alerts go only where a connection exists
+# created from ZW_CONN_<NAME> (a connection URI, or Airflow's JSON form) when set; alerts go only
+# where a connection exists (zhongwei.alerts)
 CONNECTIONS = {
     "courier_exchange": "The brands' data exchange; the password is the bearer token.",
-    "alerts_webhook": "Failure alerts: JSON POSTed here (the password, if any, is sent as a bearer token).",
-    "smtp_default": "Failure alerts by e-mail; extras: from_email and to (comma-separated).",
+    "apprise_default": "Failure and deadline alerts through Apprise; extra config: {\"path\": \"<Apprise URL>\"} "
+                       "or a list of them (dingtalk://, wecombot://, feishu://, ...).",
+    "smtp_default": "Failure and deadline alerts by e-mail; extras: from_email and to (comma-separated).",
 }
 
 
@@ -34,7 +36,8 @@ def ensure_pools() -> None:
 
 
 def ensure_connections(env: dict[str, str]) -> list[str]:
-    """Store each connection given as ZW_CONN_<NAME> in the metadata database (encrypted with
+    """Store each connection given as ZW_CONN_<NAME> (a URI, or JSON like AIRFLOW_CONN_<NAME>: an
+    Apprise config is JSON) in the metadata database (encrypted with
     the Fernet key, editable in the UI), replacing an older one. Returns the names stored.
     With ZW_SERVING_POSTGRES set, also creates the analysts' role there (ZW_ANALYST_PASSWORD)."""
     from airflow.models.connection import Connection
@@ -45,11 +48,14 @@ def ensure_connections(env: dict[str, str]) -> list[str]:
     stored = []
     with create_session() as session:
         for name, description in CONNECTIONS.items():
-            uri = env.get(f"ZW_CONN_{name.upper()}")
-            if not uri:
+            value = env.get(f"ZW_CONN_{name.upper()}")
+            if not value:
                 continue
+            conn = (Connection.from_json(value, conn_id=name) if value.lstrip().startswith("{")
+                    else Connection(conn_id=name, uri=value))
+            conn.description = description
             session.query(Connection).filter(Connection.conn_id == name).delete()
-            session.add(Connection(conn_id=name, uri=uri, description=description))
+            session.add(conn)
             stored.append(name)
     if from_env(env):  # before the first publish needs it
         ensure_analyst_role(from_env(env), env.get("ZW_ANALYST_PASSWORD"))

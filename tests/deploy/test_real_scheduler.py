@@ -66,7 +66,9 @@ def cluster_for(request, tmp_path: Path, inbox: Path, executor: str, alerts_url:
         env = {**TUNING, "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX": prefix,
                "ZW_EXCHANGE_TOKEN": token, "AIRFLOW_ADMIN_PASSWORD": secrets.token_urlsafe(12),
                "ZW_CONN_COURIER_EXCHANGE": f"http://:{token}@127.0.0.1:{site.exchange_port}",
-               "ZW_CONN_ALERTS_WEBHOOK": alerts_url}
+               # alerts through Apprise's json:// to the test's HTTP receiver
+               "ZW_CONN_APPRISE_DEFAULT": json.dumps({"conn_type": "apprise", "extra": {
+                   "config": {"path": alerts_url.replace("http://", "json://")}}})}
         cluster = LocalCluster(site, tmp_path / "logs", env)
         try:
             began = time.monotonic()
@@ -213,17 +215,40 @@ def run_scenario(request, tmp_path, inbox, executor, on_poll=None) -> list[str]:
                        for t in api.task_instances(d, r["dag_run_id"]) if t["try_number"] > 1]
             scheduled_failures = {r["dag_run_id"] for d in DOWNSTREAM for r in of_type(runs[d], "scheduled")
                                   if r["state"] == "failed"}
+    failures = [a["body"] for a in alerts if a["body"]["type"] == "failure"]
     # the publication's own cron run (last month, without data) fails its gate: that alone is alerted
-    assert {a["body"]["run_id"] for a in alerts} == scheduled_failures, alerts
-    for a in alerts:
-        assert a["body"]["url"].startswith(api.base_url.replace("127.0.0.1", "localhost")), a
-        assert a["body"]["exception"], a
+    assert {f["title"].split(" failed in run ")[1].split(" (")[0] for f in failures} == scheduled_failures, alerts
+    for f in failures:  # a link to the task in the UI, then the exception
+        link, exception = f["message"].split("\n\n")[:2]
+        assert f"]({api.base_url.replace('127.0.0.1', 'localhost')}/dags/" in link and exception, f
+    # that cron run alone can be late (its deadline, the 5th of this month at 12:00, has mostly passed)
+    late = [a["body"]["title"] for a in alerts if a["body"]["type"] == "warning"]
+    assert all("; run scheduled__" in title for title in late), late
     for d in DOWNSTREAM:  # the Assets did it
         assert succeeded(of_type(runs[d], "asset_triggered")), runs[d]
     outcome = check_outputs(tmp_path / "data", inbox)
     REFERENCE.setdefault("lake", outcome)
     assert outcome == REFERENCE["lake"]  # every scenario loads exactly the same batches and rows
     return retried
+
+
+def test_a_missed_publication_deadline_is_alerted(request, tmp_path, month_inbox):
+    """The scheduler creates the deadline of a publication run from its logical date (here 2025-04-05 09:00
+    Beijing time, publishing 2025-03: due 12:00 that day, long past), marks it missed and has the triggerer
+    run the callback, which alerts through the Apprise notifier. The DAG stays paused: no task runs."""
+    with webhook() as (alerts_url, alerts):
+        with cluster_for(request, tmp_path, month_inbox, "LocalExecutor", alerts_url) as (cluster, api):
+            began = time.monotonic()
+            run_id = api.call("POST", "/dags/publish_monthly_indicators/dagRuns",
+                              json={"logical_date": "2025-04-05T01:00:00Z", "conf": {}})["dag_run_id"]
+            while not alerts and time.monotonic() - began < 120 and not cluster.dead():
+                time.sleep(1)
+            TIMINGS.setdefault(request.node.name, {})["deadline alert"] = time.monotonic() - began
+    (alert,) = alerts
+    assert alert["body"]["type"] == "warning"
+    assert alert["body"]["title"].startswith(
+        "Airflow: publish_monthly_indicators has not published 2025-03 by its deadline 2025-04-05 12:00 "
+        f"(Asia/Shanghai); run {run_id} is "), alert
 
 
 def test_month_with_local_executor(request, tmp_path, month_inbox):
