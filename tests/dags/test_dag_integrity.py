@@ -53,7 +53,9 @@ def test_every_dag_is_owned_tagged_documented_and_retries(bag):
         assert len(dag["doc_md"]) > 200, dag_id
         for task_id, task in dag["tasks"].items():
             assert task["owner"] == "data-engineering", (dag_id, task_id)
-            assert task["retries"] >= 1, (dag_id, task_id)
+            # but a second dbt build in one run, and a data test that failed, would only repeat themselves
+            never_retried = task_id == "dbt.dbt_producer_watcher" or task_id.endswith(".test")
+            assert (task["retries"] == 0) if never_retried else (task["retries"] >= 1), (dag_id, task_id)
 
 
 def test_parsing_the_dags_does_no_heavy_work(bag):

@@ -1,5 +1,6 @@
-"""The build_warehouse DAG: Asset-scheduled on the lake, one build at a time in pool `warehouse`,
-updating the marts asset, and no heavy imports when the DAG file is parsed."""
+"""The build_warehouse DAG: Asset-scheduled on the lake, every dbt node a task of its own while
+one dbt process writes the warehouse (pool `warehouse`), the marts asset updated after the audit,
+and no heavy imports when the DAG file is parsed."""
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ if dag is not None:
         "timetable": type(dag.timetable).__name__, "max_active_runs": dag.max_active_runs,
         "doc": bool(dag.doc_md and len(dag.doc_md) > 200), "tags": sorted(dag.tags),
         "tasks": {t.task_id: {"pool": t.pool, "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
-                              "retries": t.retries, "owner": t.owner} for t in dag.tasks},
+                              "retries": t.retries, "owner": t.owner, "type": type(t).__name__,
+                              "upstream": sorted(t.upstream_task_ids), "trigger_rule": str(t.trigger_rule)}
+                  for t in dag.tasks},
         "assets": sorted(getattr(a, "uri", str(a)) for a in getattr(getattr(dag.timetable, "asset_condition", None), "objects", [])),
     })
 out["heavy"] = sorted(m for m in %r if m in sys.modules)
@@ -40,9 +43,24 @@ def test_build_warehouse_dag(tmp_path):
     assert not info["errors"], info["errors"]
     assert info["timetable"] == "AssetTriggeredTimetable"
     assert info["max_active_runs"] == 1 and info["doc"] and "warehouse" in info["tags"]
-    assert info["tasks"]["dbt_build"]["pool"] == "warehouse"
-    assert info["tasks"]["dbt_build"]["outlets"] == ["zhongwei://warehouse/marts"]
-    assert info["tasks"]["dbt_build"]["retries"] == 2
+    tasks = info["tasks"]
+    producer = tasks["dbt.dbt_producer_watcher"]
+    # one `dbt build`, the warehouse's only writer, never run twice in a run
+    assert producer["pool"] == "warehouse" and producer["retries"] == 0
+    assert producer["upstream"] == ["source_freshness"] and tasks["source_freshness"]["upstream"] == ["wait_for_every_feed"]
+    # every model, seed and model's tests is a task: a model retries alone, a failed test fails at once
+    models = {t for t, v in tasks.items() if v["type"] == "DbtRunWatcherOperator"}
+    assert {"dbt.models.marts.mart_monthly_indicators.run", "dbt.models.marts.fct_waybill.run"} <= models
+    assert len(models) == len(list((DAGS.parent / "dbt_project" / "models").rglob("*.sql")))
+    assert {t for t, v in tasks.items() if v["type"] == "DbtSeedWatcherOperator"} == {
+        f"dbt.seeds.{p.stem}.seed" for p in (DAGS.parent / "dbt_project" / "seeds").glob("*.csv")}
+    assert all(tasks[t]["retries"] == 2 for t in models)
+    assert all(v["retries"] == 0 for v in tasks.values() if v["type"] == "DbtTestWatcherOperator")
+    roots = [t for t, v in tasks.items() if v["upstream"] == ["dbt.dbt_producer_watcher"] and v["type"] != "EmptyOperator"]
+    assert roots and all(tasks[t]["trigger_rule"].lower().endswith("none_skipped") for t in roots)  # they report a failed build too
+    published = tasks["audit_and_publish"]
+    assert published["pool"] == "warehouse" and published["outlets"] == ["zhongwei://warehouse/marts"]
+    assert "dbt.models.marts.mart_monthly_indicators.test" in published["upstream"]
     if info["assets"]:
         assert set(info["assets"]) == {"zhongwei://lake/courier", "zhongwei://lake/ecommerce", "zhongwei://lake/ledgers"}
     assert not info["heavy"], f"heavy imports at parse time: {info['heavy']}"
@@ -73,7 +91,7 @@ def test_build_waits_until_every_lake_table_has_data(tmp_path):
     out = subprocess.run([str(zw), "run", "--month", "2025-03", "--only", "build"], env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert re.search(r"build_warehouse +success .*skipped: dbt_build, dbt_docs, serve_postgres", out.stdout), out.stdout[-2000:]
+    assert re.search(r"build_warehouse +success .*skipped: wait_for_every_feed$", out.stdout, re.M), out.stdout[-2000:]
     assert "Nothing built: no data yet in lake tables courier_waybills, ecommerce_orders" in out.stdout
     assert not settings.warehouse.exists()
 
@@ -103,9 +121,12 @@ def test_a_failed_data_test_fails_at_once_with_its_keys_and_leaves_the_warehouse
                          capture_output=True, text=True, timeout=1200)
     log = out.stdout + out.stderr
     assert out.returncode == 1, log[-3000:]
-    assert re.search(r"build_warehouse +failed .*failed: dbt_build", out.stdout), out.stdout[-2000:]
+    # the build and the model whose test failed, nothing else: the models after it never ran
+    failed = re.search(r"build_warehouse +failed .*failed: (.*)$", out.stdout, re.M)
+    assert failed and set(failed[1].split(", ")) == {"dbt.dbt_producer_watcher",
+                                                      "dbt.models.marts.fct_order_line.test"}, out.stdout[-2000:]
     assert "unique_fct_order_line_line_key: fail" in log and f"unique_field={key}, n_records=2" in log, log[-5000:]
-    assert "AirflowFailException" in log and "up_for_retry" not in log.lower(), log[-5000:]
+    assert "up_for_retry" not in log.lower(), log[-5000:]
     assert not (tmp_path / "warehouse.duckdb").exists()  # nothing published for analysts
 
 

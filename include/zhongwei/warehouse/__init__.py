@@ -13,7 +13,7 @@ except Exception:  # pragma: no cover - Airflow not installed
     MARTS = None
 
 from zhongwei.warehouse.build import (  # noqa: E402
-    BuildResult, NodeResult, build, docs_generate, lake_tables_without_data, last_build_path, run_dbt)
+    BuildResult, NodeResult, build, docs_generate, freshness, lake_tables_without_data, last_build_path, run_dbt)
 
-__all__ = ["MARTS", "BuildResult", "NodeResult", "build", "docs_generate", "lake_tables_without_data", "last_build_path",
-           "run_dbt"]
+__all__ = ["MARTS", "BuildResult", "NodeResult", "build", "docs_generate", "freshness", "lake_tables_without_data",
+           "last_build_path", "run_dbt"]

@@ -149,7 +149,7 @@ def run_dbt(args: Sequence[str], settings: Settings | None = None, target: str =
         try:
             return _runner().invoke(full)
         finally:  # leave the process environment as it was, and the warehouse file closed
-            _release_duckdb()
+            release_duckdb()
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
@@ -157,7 +157,7 @@ def run_dbt(args: Sequence[str], settings: Settings | None = None, target: str =
                     os.environ[k] = v
 
 
-def _release_duckdb() -> None:
+def release_duckdb() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in the process between invocations
     (`keep_open`): otherwise the process holds the warehouse's lock after dbt returns, and
     nothing else (the publication, a retry in another process) can open it meanwhile."""
@@ -221,7 +221,15 @@ def build(settings: Settings | None = None, select: str | Sequence[str] | None =
         if not res.success:
             break
     result = BuildResult(success=success, target=target, seconds=time.monotonic() - start, nodes=nodes)
-    if success and target == "duckdb":
+    return audit_and_publish(settings, result, select=select, full_refresh=full_refresh)
+
+
+def audit_and_publish(settings: Settings, result: BuildResult, select: str | Sequence[str] | None = None,
+                      full_refresh: bool = False) -> BuildResult:
+    """After a dbt build: on DuckDB, when every node passed, the marts' suite (the audit) and,
+    when it passes, the snapshot; the outcome recorded beside the snapshot either way."""
+    start = time.monotonic() - result.seconds
+    if result.success and result.target == "duckdb":
         result.audit_failures = audit(settings, f"build-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
         result.success = not result.audit_failures
         result.snapshot = publish(settings) if result.success else None
@@ -230,12 +238,23 @@ def build(settings: Settings | None = None, select: str | Sequence[str] | None =
     from zhongwei.lake import write_json
 
     write_json(last_build_path(settings), {
-        "target": target, "success": result.success, "seconds": round(result.seconds, 1), "counts": result.counts,
-        "select": select, "full_refresh": full_refresh,
+        "target": result.target, "success": result.success, "seconds": round(result.seconds, 1),
+        "counts": result.counts, "select": select, "full_refresh": full_refresh,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "failed": [n.name for n in result.failed] + result.audit_failures,
         "snapshot": result.snapshot.id if result.snapshot else None})
     return result
+
+
+def freshness(settings: Settings | None = None) -> dict[str, dict]:
+    """`dbt source freshness`: for each source with a freshness rule, its status (pass, warn,
+    error) and when it last loaded."""
+    res = run_dbt(["source", "freshness"], settings)
+    if res.exception is not None:
+        raise DbtError(f"dbt source freshness could not run: {res.exception}")
+    return {f"{r.node.source_name}.{r.node.name}": {
+        "status": str(r.status), "max_loaded_at": str(getattr(r, "max_loaded_at", None)),
+        "age_hours": float(getattr(r, "age", 0.0) or 0.0) / 3600} for r in res.result.results}
 
 
 def docs_generate(settings: Settings | None = None, target: str = "duckdb") -> Path:

@@ -6,29 +6,56 @@ other error is raised as it is and retried.
 """
 from __future__ import annotations
 
+from airflow.sdk import get_current_context
+
 from zhongwei.config import Settings
 
 
-def build_and_publish(select: str | None, full_refresh: bool) -> dict:
-    """dbt seed + build, the marts' audit and the snapshot; each node's result printed to the log."""
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+def skip_until_every_feed_landed() -> None:
+    """On a fresh deployment the first courier day lands before any platform export or ledger:
+    nothing to build (a skip, not a failure) until every lake table has data."""
+    from airflow.sdk.exceptions import AirflowSkipException
 
-    from zhongwei.warehouse import build, lake_tables_without_data
+    from zhongwei.warehouse import lake_tables_without_data
 
-    settings = Settings.from_env()
-    empty = lake_tables_without_data(settings)
+    empty = lake_tables_without_data(Settings.from_env())
     if empty:
         raise AirflowSkipException(f"no data yet in lake tables {', '.join(empty)}: "
                                    "nothing to build until every feed has landed")
-    result = build(settings, select=select, full_refresh=full_refresh)
-    for n in result.nodes:
-        print(f"{n.resource_type.split('.')[-1]:8} {n.name:50} {n.status:8} {n.execution_time:7.2f}s"
-              + (f" failures={n.failures}" if n.failures else ""))
+
+
+def source_freshness() -> dict:
+    """`dbt source freshness` before the build: each source's status, and an alert naming the
+    feeds past their `error_after`. A stale feed does not stop the build (what did arrive is
+    still built and checked): it is the partner to chase."""
+    from zhongwei.alerts import notify_stale_feeds
+    from zhongwei.warehouse import freshness
+
+    statuses = freshness(Settings.from_env())
+    for source, status in statuses.items():
+        print(f"{source:40} {status['status']:6} last loaded {status['max_loaded_at']} "
+              f"({status['age_hours']:.0f} h ago)")
+    stale = {s: v for s, v in statuses.items() if v["status"] == "error"}
+    if stale:
+        notify_stale_feeds(get_current_context(), stale)
+    return statuses
+
+
+def audit_and_publish(full_refresh: bool) -> dict:
+    """The mart suite on what the dbt tasks built, then the analysts' snapshot; a failed audit
+    fails at once (the same build fails it again)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from zhongwei.warehouse.build import audit_and_publish as publish_build, release_duckdb
+    from zhongwei.warehouse.dbt_tasks import built_nodes
+
+    settings = Settings.from_env()
+    release_duckdb()  # `zw run` runs the dbt tasks in this process: dbt-duckdb may still hold the file
+    result = publish_build(settings, built_nodes(get_current_context()), full_refresh=full_refresh)
     if not result.success:
-        report = result.failure_report(settings)
-        raise (AirflowFailException if result.only_tests_failed else RuntimeError)(report)
+        raise AirflowFailException(result.failure_report(settings))
     return {"seconds": round(result.seconds, 1), "nodes": len(result.nodes), "summary": result.summary(),
-            "snapshot": result.snapshot.id if result.snapshot else None}
+            "snapshot": result.snapshot.id}
 
 
 def serve_postgres() -> dict:
