@@ -18,6 +18,9 @@ COPY --chown=airflow:0 include /opt/zhongwei/include
 COPY --chown=airflow:0 dags /opt/zhongwei/dags
 COPY --chown=airflow:0 dbt_project /opt/zhongwei/dbt_project
 COPY --chown=airflow:0 expectations /opt/zhongwei/expectations
+COPY --chown=airflow:0 plugins /opt/zhongwei/plugins
+# the mount point of the volume dbt_project/target: a new volume takes its owner from it
+RUN mkdir -p /opt/zhongwei/dbt_project/target
 # editable: the package finds dags/, dbt_project/ and expectations/ next to include/ (zhongwei.config)
 RUN pip install --no-cache-dir --no-deps -e /opt/zhongwei
 WORKDIR /opt/zhongwei

@@ -40,6 +40,16 @@ class Settings:
             data_dir=data,
         )
 
+    @property
+    def quality(self) -> Path:
+        """The Great Expectations project the checks keep their results in (zhongwei.quality.gx)."""
+        return self.data_dir / "quality"
+
+    @property
+    def data_docs(self) -> Path:
+        """The Data Docs site GX builds from those results (its file project's layout)."""
+        return self.quality / "gx" / "uncommitted" / "data_docs" / "local_site"
+
 
 def pii_key(env: dict[str, str] | None = None, settings: Settings | None = None) -> bytes:
     """The HMAC key for personal information.

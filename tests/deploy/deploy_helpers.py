@@ -6,6 +6,9 @@ import contextlib
 import importlib.util
 import secrets
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 TESTS = Path(__file__).parents[1]
@@ -29,6 +32,18 @@ def reachable(port: int, host: str = "127.0.0.1") -> bool:
         with socket.create_connection((host, port), timeout=2):
             return True
     except OSError:
+        return False
+
+
+def healthy(port: int) -> bool:
+    """Whether an API server answers on `port` that every Airflow component is healthy."""
+    import requests
+
+    from zhongwei.deploy.local import AirflowApi, all_healthy
+
+    try:
+        return all_healthy(AirflowApi(f"http://127.0.0.1:{port}", "", "").health())
+    except (requests.RequestException, ValueError):
         return False
 
 
@@ -61,3 +76,20 @@ def redis_prefix():
         client = redis.Redis(host="127.0.0.1", port=6379)
         for key in client.scan_iter(match=f"{prefix}*"):
             client.delete(key)
+
+
+def start_standalone(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
+    """`zw airflow standalone` on a free port, output in `log`, once every component is healthy."""
+    from zhongwei.deploy.local import free_port
+
+    port = free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("zw")), "airflow", "standalone", "--port",
+                                 str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while not healthy(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"zw airflow standalone did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(1)
+    return proc, port

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -58,6 +59,21 @@ def test_volumes_hold_the_inbox_lake_warehouse_publications_and_logs():
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"].rsplit("/", 1)[0] in mounted
 
 
+def test_the_api_server_sees_the_sites_the_workers_write():
+    """The sites of the UI's Browse menu (zhongwei.airflow_plugin) are written by tasks on a worker and
+    served by the API server: each is on a volume both mount."""
+    from zhongwei.airflow_plugin import site_folders
+    from zhongwei.config import Settings
+
+    local = site_folders(Settings.from_env({"ZW_DATA": COMPOSE.data}))
+    folders = [f"{COMPOSE.project}/{Path(f).relative_to(PROJECT_ROOT)}" if Path(f).is_relative_to(PROJECT_ROOT) else f
+               for f, _ in local.values()]
+    for service in ("airflow-worker", "airflow-apiserver"):
+        mounted = [v.rsplit(":", 1)[1] for v in SERVICES[service]["volumes"]]
+        for folder in folders:
+            assert any(folder == m or folder.startswith(f"{m}/") for m in mounted), (service, folder)
+
+
 def test_no_secret_in_the_compose_file():
     text = (PROJECT_ROOT / "docker-compose.yml").read_text()
     for secret in ("POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD",
@@ -73,15 +89,19 @@ def test_the_image_is_the_tested_airflow_and_python_with_the_pinned_packages_and
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert f"FROM apache/airflow:{version('apache-airflow')}-python{python}\n" in DOCKERFILE
     assert re.search(r"pip install .*-c \S*constraints\.txt -r \S*requirements\.txt", DOCKERFILE)
-    for folder in ("include", "dags", "dbt_project", "expectations"):
+    for folder in ("include", "dags", "dbt_project", "expectations", "plugins"):
         assert f"COPY --chown=airflow:0 {folder} {COMPOSE.project}/{folder}\n" in DOCKERFILE
     # editable, so that zhongwei.config.PROJECT_ROOT is the project folder (dags/, dbt_project/)
     assert f"pip install --no-cache-dir --no-deps -e {COMPOSE.project}\n" in DOCKERFILE
     assert airflow_env(COMPOSE)["AIRFLOW__CORE__DAGS_FOLDER"] == f"{COMPOSE.project}/dags"
 
 
-def test_standalone_runs_the_project_on_sqlite_in_the_data_folder(tmp_path):
+def test_standalone_runs_the_project_on_sqlite_in_the_data_folder(tmp_path, monkeypatch):
+    """In the Airflow home `zw run` uses, with its Fernet key: the UI shows what `zw run` ran."""
     from zhongwei.config import Settings
+    from zhongwei.runner import airflow_env as run_env
+
+    monkeypatch.delenv("AIRFLOW_HOME", raising=False)
 
     settings = Settings.from_env({"ZW_DATA": str(tmp_path), "ZW_PII_KEY": "k"})
     (tmp_path / "inbox" / "courier").mkdir(parents=True)
@@ -90,7 +110,11 @@ def test_standalone_runs_the_project_on_sqlite_in_the_data_folder(tmp_path):
     assert isinstance(cluster, LocalCluster)
     env = cluster.env_of("airflow-apiserver")
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path}/airflow-standalone/airflow.db"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path}/airflow/airflow.db"
+    shared = ("AIRFLOW_HOME", "AIRFLOW__CORE__FERNET_KEY")
+    assert {k: env[k] for k in shared} == {k: run_env(settings)[k] for k in shared}
+    assert env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] == f"{tmp_path}/airflow/logs"  # where `zw run` writes task logs
+    assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == str(PROJECT_ROOT / "plugins")
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(PROJECT_ROOT / "dags")
     assert env["AIRFLOW__API__BASE_URL"] == f"http://localhost:{port}"
     assert env["ZW_DATA"] == str(tmp_path) and env["ZW_WAREHOUSE"] == str(settings.warehouse)

@@ -54,9 +54,11 @@ def airflow_env(site: Site) -> dict[str, str]:
         "AIRFLOW__API__BASE_URL": site.base_url,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{site.api_url}/execution/",
         "AIRFLOW__CORE__DAGS_FOLDER": f"{site.project}/dags",
+        "AIRFLOW__CORE__PLUGINS_FOLDER": f"{site.project}/plugins",  # the pipeline's sites in the UI
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": TIMEZONE,
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",  # cosmos reports each task run to its vendor otherwise
         "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "120",
         # the simple auth manager (FAB is not installed): users from here, passwords from `zw airflow init`
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{site.admin_user}:admin",
@@ -75,7 +77,7 @@ def airflow_env(site: Site) -> dict[str, str]:
 
 
 # what `zw airflow init` reads besides the common environment (secrets: from .env, never stored here)
-INIT_ENV = ["AIRFLOW_ADMIN_PASSWORD", "ZW_ANALYST_PASSWORD", "ZW_CONN_COURIER_EXCHANGE", "ZW_CONN_ALERTS_WEBHOOK",
+INIT_ENV = ["AIRFLOW_ADMIN_PASSWORD", "ZW_ANALYST_PASSWORD", "ZW_CONN_COURIER_EXCHANGE", "ZW_CONN_APPRISE_DEFAULT",
             "ZW_CONN_SMTP_DEFAULT"]
 
 

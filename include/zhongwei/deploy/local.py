@@ -5,6 +5,7 @@ log file, so it can be stopped, or killed with everything it forked, by name.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -213,6 +214,13 @@ class AirflowApi:
             raise
 
 
+def all_healthy(health: dict) -> bool:
+    """Whether the API server's health report says the metadata database, the scheduler, the DAG
+    processor and the triggerer are healthy."""
+    return all(health.get(c, {}).get("status") == "healthy"
+               for c in ("metadatabase", "scheduler", "dag_processor", "triggerer"))
+
+
 def wait_until_ready(cluster: LocalCluster, api: AirflowApi, dag_ids: set[str], timeout: float = 180) -> None:
     """Until the scheduler, the DAG processor and the triggerer report healthy and the DAGs are parsed."""
     deadline = time.monotonic() + timeout
@@ -223,9 +231,7 @@ def wait_until_ready(cluster: LocalCluster, api: AirflowApi, dag_ids: set[str], 
         try:
             health = api.health()
             last = health
-            healthy = all(health.get(c, {}).get("status") == "healthy"
-                          for c in ("metadatabase", "scheduler", "dag_processor", "triggerer"))
-            if healthy and dag_ids <= api.dag_ids():
+            if all_healthy(health) and dag_ids <= api.dag_ids():
                 return
         except (requests.RequestException, RuntimeError, ValueError) as e:
             last = e
@@ -234,21 +240,18 @@ def wait_until_ready(cluster: LocalCluster, api: AirflowApi, dag_ids: set[str], 
 
 
 def standalone_cluster(settings: Settings, port: int) -> LocalCluster:
-    """`airflow standalone`'s site: SQLite and Airflow's state in $ZW_DATA/airflow-standalone, the
+    """`airflow standalone`'s site: SQLite, with Airflow's state (metadata, task logs, Fernet key)
+    in the home `zw run` uses ($ZW_DATA/airflow), so the UI shows the runs `zw run` made; the
     project's DAGs, the data folders `zw run` uses, and the exchange simulator over the inbox
     unless ZW_CONN_COURIER_EXCHANGE names a real exchange."""
-    from cryptography.fernet import Fernet
-
     from zhongwei.config import pii_key
+    from zhongwei.runner import airflow_env as run_env
 
-    home = settings.data_dir / "airflow-standalone"
-    home.mkdir(parents=True, exist_ok=True)
-    key_file = home / "fernet.key"  # stable: the stored connections are encrypted with it
-    if not key_file.exists():
-        key_file.write_text(Fernet.generate_key().decode())
+    shared = run_env(settings)
+    home = Path(shared["AIRFLOW_HOME"])
     site = local_site(settings, executor="LocalExecutor", metadata_db=f"sqlite:///{home}/airflow.db",
                       airflow_home=home, api_port=port, pii_key=pii_key(settings=settings).decode(),
-                      fernet_key=key_file.read_text().strip())
+                      fernet_key=shared["AIRFLOW__CORE__FERNET_KEY"])
     env = {}
     if not os.environ.get("ZW_CONN_COURIER_EXCHANGE") and (settings.inbox / "courier").exists():
         token = secrets.token_urlsafe(16)
@@ -257,19 +260,31 @@ def standalone_cluster(settings: Settings, port: int) -> LocalCluster:
     return LocalCluster(site, home / "processes", env)
 
 
+STOP_SECONDS = 10  # for airflow standalone to stop its components (5-8 s) before what is left is killed
+
+
 def standalone(port: int) -> None:
-    """`zw airflow standalone`: init, then `airflow standalone` in the foreground until Ctrl-C."""
+    """`zw airflow standalone`: init, then `airflow standalone` in the foreground until Ctrl-C or
+    SIGTERM, which stop it and everything started with it."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM as Ctrl-C: the cleanup below runs
     settings = Settings.from_env()
     with standalone_cluster(settings, port) as cluster:
-        cluster.run_oneshot("airflow-init")
-        if "ZW_EXCHANGE_TOKEN" in cluster.extra:
-            cluster.start("courier-exchange")
-        api = AirflowApi.for_site(cluster.site)
-        print(f"\nAirflow UI: {cluster.site.base_url}   login: {api.credentials['username']} / "
-              f"{api.credentials['password']}\nDAGs: {cluster.site.project}/dags   data: {settings.data_dir}\n",
-              flush=True)
-        proc = subprocess.Popen([_executable("airflow"), "standalone"], env=cluster.env_of("airflow-apiserver"))
         try:
+            cluster.run_oneshot("airflow-init")
+            if "ZW_EXCHANGE_TOKEN" in cluster.extra:
+                cluster.start("courier-exchange")
+            api = AirflowApi.for_site(cluster.site)
+            print(f"\nAirflow UI: {cluster.site.base_url}   login: {api.credentials['username']} / "
+                  f"{api.credentials['password']}\nDAGs: {cluster.site.project}/dags   data: {settings.data_dir}\n",
+                  flush=True)
+            # a process group of its own, which the cluster stops with the simulator; Ctrl-C in a
+            # terminal reaches this process only, which then stops it as below
+            proc = cluster.procs["airflow-standalone"] = subprocess.Popen(
+                [_executable("airflow"), "standalone"], env=cluster.env_of("airflow-apiserver"),
+                start_new_session=True)
             proc.wait()
-        except KeyboardInterrupt:  # Ctrl-C reached it too: let it stop its components
-            proc.wait()
+        except KeyboardInterrupt:
+            if "airflow-standalone" in cluster.procs:  # SIGINT is how it stops its components itself
+                cluster.signal("airflow-standalone", signal.SIGINT)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    cluster.procs["airflow-standalone"].wait(STOP_SECONDS)
