@@ -60,3 +60,24 @@ def test_sigterm_stops_zw_run_within_seconds(tmp_path):
     for part in (tmp_path / "lake").rglob("*.parquet"):  # every file the lake shows is whole
         if not part.name.startswith("."):
             pq.read_metadata(part)
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_zw_synth_shows_its_progress_on_stderr_and_its_summary_on_stdout(terminal, tmp_path):
+    """On a terminal (forced here) rich redraws the bars in place; piped, as in CI, it prints them
+    once, plainly, at the end. stdout stays the one summary line either way."""
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
+    if terminal:
+        env.update(TTY_COMPATIBLE="1", TTY_INTERACTIVE="1")
+    out = subprocess.run([ZW, "synth", "--out", str(tmp_path / "inbox"), "--months", "2025-01:2025-02",
+                          "--scale", "0.0002"], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert len(out.stdout.splitlines()) == 1 and out.stdout.startswith("wrote "), out.stdout
+    files = out.stdout.split()[1]
+    assert f"orders and parcels to 2025-02: {files} files" in out.stderr and "ledgers" in out.stderr
+    assert ("\x1b[" in out.stderr) == terminal, out.stderr[-3000:]  # redrawn with control codes, or plain
+    if not terminal:  # once, finished
+        assert out.stderr.count("ledgers") == 1 and out.stderr.count(" 2/2 ") == 2, out.stderr

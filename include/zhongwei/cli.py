@@ -5,24 +5,19 @@ allowed, exit status 2 (click's usage error), never a traceback.
 """
 from __future__ import annotations
 
-import re
-
 import click
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SCALE = click.FloatRange(0, 10, min_open=True)  # 1.0 is the plan's 2025 volume
 
 
 def month_range(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A month YYYY-MM, or a range YYYY-MM:YYYY-MM that does not end before it starts."""
-    if value is None:
-        return None
-    first, colon, last = value.partition(":")
-    if not _MONTH.match(first) or (colon and not _MONTH.match(last)):
-        raise click.BadParameter(f"{value!r} is not a month YYYY-MM (01-12) or a range YYYY-MM:YYYY-MM")
-    if colon and last < first:
-        raise click.BadParameter(f"{value!r} ends before it starts: write the earlier month first")
-    return value
+    from zhongwei.ingest.windows import check_months
+
+    try:
+        return None if value is None else check_months(value)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,9 +34,12 @@ def main() -> None:
               help="Share of records carrying a defect.")
 def synth(out_dir: str, months: str, scale: float, seed: int, defect_rate: float) -> None:
     """Write a complete synthetic inbox (all four feeds) and its truth file."""
+    from zhongwei.progress import bars
     from zhongwei.synth.generate import SynthConfig, generate
 
-    summary = generate(SynthConfig(out=out_dir, months=months, scale=scale, seed=seed, defect_rate=defect_rate))
+    with bars() as progress:
+        summary = generate(SynthConfig(out=out_dir, months=months, scale=scale, seed=seed, defect_rate=defect_rate),
+                           progress)
     click.echo(summary.describe())
 
 
@@ -112,19 +110,21 @@ def run(month: str, only: str | None, accept: str | None) -> None:
     1 when a task failed otherwise (the chain stops there); 130 when stopped (SIGINT or SIGTERM).
     """
     from zhongwei.config import Settings
+    from zhongwei.progress import bars
     from zhongwei.runner import run_month
 
     _stop_on_signals()
     settings = Settings.from_env()
     try:
-        outcomes = run_month(month, only=only, accept=accept, settings=settings)
+        with bars() as progress:
+            outcomes = run_month(month, only=only, accept=accept, settings=settings, progress=progress)
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     for o in outcomes:
         click.echo(f"{o.dag_id:<28} {o.state:<8} {o.seconds:7.1f}s "
                    f"{'failed: ' + ', '.join(o.failed_tasks) if o.failed_tasks else ''}"
                    f"{'skipped: ' + ', '.join(o.skipped_tasks) if o.skipped_tasks else ''}")
-    if any(o.dag_id == "build_warehouse" and "dbt_build" in o.skipped_tasks for o in outcomes):
+    if any(o.dag_id == "build_warehouse" and "wait_for_every_feed" in o.skipped_tasks for o in outcomes):
         from zhongwei.warehouse import lake_tables_without_data
 
         click.echo(f"Nothing built: no data yet in lake tables {', '.join(lake_tables_without_data(settings))}.")
@@ -188,6 +188,7 @@ def bench(scale: float | None, scales: str | None, month: str, cache: str | None
     from zhongwei.bench.inbox import default_cache
     from zhongwei.bench.run import run_all
     from zhongwei.config import PROJECT_ROOT
+    from zhongwei.progress import bars
 
     if (scale is None) == (scales is None):
         raise click.UsageError("give either --scale or --scales")
@@ -195,8 +196,9 @@ def bench(scale: float | None, scales: str | None, month: str, cache: str | None
         chosen = [scale] if scale is not None else [SCALE.convert(s, None, None) for s in scales.split(",")]
     except click.BadParameter as bad:
         raise click.BadParameter(f"{scales!r}: {bad.message}", param_hint="--scales") from None
-    run_all(chosen, month, Path(cache) if cache else default_cache(), Path(out_dir) if out_dir else PROJECT_ROOT / "bench",
-            log=click.echo)
+    with bars() as progress:
+        run_all(chosen, month, Path(cache) if cache else default_cache(),
+                Path(out_dir) if out_dir else PROJECT_ROOT / "bench", log=click.echo, progress=progress)
 
 
 @main.group("airflow")

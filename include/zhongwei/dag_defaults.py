@@ -6,6 +6,7 @@ from airflow.sdk import Param
 
 from zhongwei.alerts import notify_failure
 from zhongwei.config import TIMEZONE
+from zhongwei.ingest.windows import MONTHS
 
 START = pendulum.datetime(2024, 1, 1, tz=TIMEZONE)
 
@@ -18,8 +19,7 @@ DEFAULT_ARGS = {
 }
 
 WINDOW_PARAMS = {
-    "month": Param(None, type=["null", "string"],
-                   pattern=r"^\d{4}-(0[1-9]|1[0-2])(:\d{4}-(0[1-9]|1[0-2]))?$",
+    "month": Param(None, type=["null", "string"], pattern=MONTHS,
                    description="Catch up a whole month (YYYY-MM), or a range of months (YYYY-MM:YYYY-MM), "
                                "in one run instead of the scheduled period."),
     "date": Param(None, type=["null", "string"], format="date",

@@ -5,13 +5,15 @@ run costs seconds of start-up), in the order the Assets chain them in
 production: ingestion (each DAG with `{"month": M}`, so one run covers the
 whole month instead of thirty daily ones), the warehouse build, then the
 publication, which stops at its gate like the scheduled DAG does. Airflow's own state
-lives in `$ZW_DATA/airflow` (SQLite) unless AIRFLOW_HOME says otherwise.
+lives in `$ZW_DATA/airflow` (SQLite, and each task's log where a worker writes it) unless
+AIRFLOW_HOME says otherwise: `zw airflow standalone` shares it, so its UI shows these runs.
 When no `courier_exchange` connection is configured, the exchange simulator
 serves `$ZW_INBOX/courier/` on a free loopback port for the run.
 """
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 import subprocess
@@ -22,7 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+from rich.progress import Progress
+
 from zhongwei.config import PROJECT_ROOT, TIMEZONE, Settings
+from zhongwei.progress import or_quiet
 
 STAGES = {
     "ingest": ["ingest_ledgers", "ingest_courier", "ingest_ecommerce"],
@@ -36,11 +41,26 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     home = os.environ.get("AIRFLOW_HOME", str(settings.data_dir / "airflow"))
     return {
         "AIRFLOW_HOME": home,
+        "AIRFLOW__CORE__FERNET_KEY": fernet_key(Path(home)),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": TIMEZONE,
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",  # cosmos reports each task run to its vendor otherwise
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
     }
+
+
+def fernet_key(home: Path) -> str:
+    """The key of the connections stored in this Airflow home, made once: `zw run` and `zw airflow
+    standalone` (which stores them) share the home, so they must share the key."""
+    path = home / "fernet.key"
+    if not path.exists():
+        from cryptography.fernet import Fernet
+
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def prepare_airflow(settings: Settings) -> None:
@@ -98,6 +118,72 @@ def load_dags() -> dict:
     return bag.dags
 
 
+class _Tee(io.TextIOBase):
+    """A text stream writing to each of several: the console and a task's log."""
+    encoding = "utf-8"
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+@contextlib.contextmanager
+def _task_log(ti) -> Iterator[Path]:
+    """The task's log where the API server reads it, as a worker writes it: JSON lines from INFO up
+    (Airflow's logging pointed at the file for the task's duration), and what the task prints,
+    which still reaches the console too."""
+    from airflow._shared.logging import configure_logging
+    from airflow.logging_config import configure_logging as console_logging
+    from airflow.sdk.log import init_log_file, mask_logs
+    from airflow.utils.helpers import log_filename_template_renderer
+
+    path = init_log_file(log_filename_template_renderer()(ti=ti))
+    hook = sys.excepthook  # which Airflow's JSON logging replaces
+    with path.open("ab") as out:
+        printed = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+        configure_logging(json_output=True, output=out, log_level="INFO", extra_processors=(mask_logs,),
+                          cache_logger_on_first_use=False)  # loggers made now must not keep the file
+        try:
+            with contextlib.redirect_stdout(_Tee(sys.stdout, printed)), \
+                    contextlib.redirect_stderr(_Tee(sys.stderr, printed)):
+                yield path
+        finally:
+            console_logging()
+            sys.excepthook = hook
+            printed.detach()
+
+
+@contextlib.contextmanager
+def task_logs() -> Iterator[None]:
+    """Each task's log in $AIRFLOW_HOME/logs, so that it opens in the UI: dag.test() runs the tasks in
+    this process (one at a time, through `run_task_in_process`) and logs them to the console only.
+    A failed task's error still goes to the console, with where its log is."""
+    from unittest import mock
+
+    from airflow.sdk.execution_time import supervisor
+
+    run_in_process = supervisor.run_task_in_process
+
+    def logged(ti, task, client=None):
+        with _task_log(ti) as path:
+            result = run_in_process(ti, task, client)
+        if result.error is not None and result.state in ("failed", "up_for_retry"):
+            print(f"{ti.dag_id}.{ti.task_id} {result.state.value}: {type(result.error).__name__}: {result.error}\n"
+                  f"  log: {path}", file=sys.stderr)
+        return result
+
+    with mock.patch.object(supervisor, "run_task_in_process", logged):
+        yield
+
+
 def run_dag(dag, conf: dict) -> DagOutcome:
     from airflow.utils.state import TaskInstanceState
 
@@ -105,12 +191,19 @@ def run_dag(dag, conf: dict) -> DagOutcome:
 
     # a distinct logical date per call: reruns of a month are new DAG runs, as in production
     start = time.monotonic()
+    # no scheduler checks a deadline here, and Airflow 3.3.2's dag.test() fails when it clears the
+    # deadlines of a run that succeeded (it looks them up by its serialized alerts instead of their ids)
+    dag.deadline = None
     run = dag.test(run_conf=conf, logical_date=datetime.now().astimezone())
     failed, crashed, batches, blocked, skipped = [], [], [], [], []
-    for ti in run.get_task_instances():
-        if ti.state == TaskInstanceState.SKIPPED:
+    tis = run.get_task_instances()
+    states = {ti.task_id: ti.state for ti in tis}
+    for ti in tis:
+        # a skip or failure is named where it happened, not in each of the tasks after it
+        if ti.state == TaskInstanceState.SKIPPED and not any(
+                states.get(u) == TaskInstanceState.SKIPPED for u in dag.task_dict[ti.task_id].upstream_task_ids):
             skipped.append(ti.task_id)
-        if ti.state in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED):
+        if ti.state == TaskInstanceState.FAILED:
             failed.append(ti.task_id)
             reported = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index, key=FAILED_BATCHES)
             gate = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index, key=GATE)
@@ -118,26 +211,31 @@ def run_dag(dag, conf: dict) -> DagOutcome:
                 batches.extend(reported)
             elif gate:
                 blocked.append(gate)
-            elif ti.state == TaskInstanceState.FAILED:
+            else:
                 crashed.append(ti.task_id)
     return DagOutcome(dag.dag_id, str(run.state), failed, batches, blocked, crashed, time.monotonic() - start,
                       skipped)
 
 
 def run_month(month: str, only: str | None = None, accept: str | None = None,
-              settings: Settings | None = None) -> list[DagOutcome]:
-    """Run the chain (or one stage of it) for a month or a range; stops after a crash."""
+              settings: Settings | None = None, progress: Progress | None = None) -> list[DagOutcome]:
+    """Run the chain (or one stage of it) for a month or a range (each DAG once, over all its
+    months); stops after a stage in which a task crashed."""
     settings = settings or Settings.from_env()
+    progress = or_quiet(progress)
+    stages = {stage: dag_ids for stage, dag_ids in STAGES.items() if not only or stage == only}
+    runs = progress.add_task(f"{month}: preparing Airflow", total=sum(map(len, stages.values())))
     prepare_airflow(settings)
     dags = load_dags()
     conf = {"ingest": {"month": month}, "build": {},
             "publish": {"month": month, "accept_quality_failures": accept}}
     outcomes: list[DagOutcome] = []
-    with courier_exchange(settings):
-        for stage, dag_ids in STAGES.items():
-            if only and stage != only:
-                continue
-            outcomes += [run_dag(dags[dag_id], conf[stage]) for dag_id in dag_ids]
+    with courier_exchange(settings), task_logs():
+        for stage, dag_ids in stages.items():
+            for dag_id in dag_ids:
+                progress.update(runs, description=f"{month}: {stage} {dag_id}")
+                outcomes.append(run_dag(dags[dag_id], conf[stage]))
+                progress.advance(runs)
             if any(o.crashed_tasks for o in outcomes):
                 break
     return outcomes

@@ -153,7 +153,8 @@ def run_month(cluster: LocalCluster, api: AirflowApi, timings: dict, on_poll=Non
             and not api.queued_events(d) for d in DOWNSTREAM))
         return quiet[-2:] == [True, True]  # twice in a row: no asset-triggered run about to be created
 
-    runs = wait(cluster, api, settled, "ledgers, warehouse build and publication", on_poll=on_poll)
+    # the build is some 90 tasks (a task per dbt node), on the test's 4 slots and 2 cores
+    runs = wait(cluster, api, settled, "ledgers, warehouse build and publication", timeout=900, on_poll=on_poll)
     timings["ledgers, build, publish"] = time.monotonic() - began
     return runs
 
@@ -222,8 +223,12 @@ def run_scenario(request, tmp_path, inbox, executor, on_poll=None) -> list[str]:
         link, exception = f["message"].split("\n\n")[:2]
         assert f"]({api.base_url.replace('127.0.0.1', 'localhost')}/dags/" in link and exception, f
     # that cron run alone can be late (its deadline, the 5th of this month at 12:00, has mostly passed)
-    late = [a["body"]["title"] for a in alerts if a["body"]["type"] == "warning"]
+    warnings = [a["body"]["title"] for a in alerts if a["body"]["type"] == "warning"]
+    late = [t for t in warnings if " has not published " in t]
     assert all("; run scheduled__" in title for title in late), late
+    # and the month's courier feeds, loaded in 2025, are long past their freshness limit at every build
+    stale = [t for t in warnings if t not in late]
+    assert stale and all(t.endswith(": lake.courier_events, lake.courier_waybills") for t in stale), stale
     for d in DOWNSTREAM:  # the Assets did it
         assert succeeded(of_type(runs[d], "asset_triggered")), runs[d]
     outcome = check_outputs(tmp_path / "data", inbox)

@@ -112,3 +112,31 @@ def test_a_run_without_a_logical_date_publishes_the_month_before_now():
     (month,) = months_for_run({}, None, "manual", [])
     # the month before now in Beijing time (8 hours a month, UTC is still in the month before)
     assert month < datetime.now(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
+
+
+def test_the_mart_suite_expects_each_defined_indicator_for_each_region(tmp_path):
+    """The suite's row count comes from the indicator definitions (the dbt macro): the test oracle's
+    own list of indicators gives the same count, and the gate passes it to the suite at run time."""
+    import json
+
+    import pandas as pd
+
+    from zhongwei.config import EXPECTATIONS_DIR, Settings
+    from zhongwei.publish.gate import mart_checks, rows_per_month
+    from zhongwei.synth import truth
+
+    suite = json.loads((EXPECTATIONS_DIR / "mart_monthly_indicators.json").read_text(encoding="utf-8"))
+    [count] = [e for e in suite["expectations"] if e["type"] == "expect_table_row_count_to_equal"]
+    assert count["kwargs"] == {"value": {"$PARAMETER": "rows_per_month"}}
+    assert rows_per_month() == sum(1 if code in truth.CITY_ONLY else 1 + len(truth.COUNTIES)
+                                   for code in truth.INDICATORS)
+
+    n = rows_per_month()
+    month = pd.DataFrame({"period": "2025-02", "region_code": "640500", "indicator_code": [f"I{i}" for i in range(n)],
+                          "unit": "pieces", "value": 1.0, "ytd_value": 1.0, "yoy_growth": 0.0,
+                          "ytd_yoy_growth": 0.0, "progress": 0.0})
+    settings = Settings.from_env({"ZW_DATA": str(tmp_path)})
+    assert [c.passed for c in mart_checks(settings, "2025-02", month, "test")] == [True]
+    short = mart_checks(settings, "2025-02", month.iloc[1:], "test")
+    assert [(c.name, c.detail) for c in short] == [
+        ("mart_monthly_indicators suite: expect_table_row_count_to_equal()", f"observed {n - 1}")]

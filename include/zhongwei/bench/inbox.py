@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich.progress import Progress
+
 from zhongwei.config import Settings
 
 SEED = 42
@@ -18,13 +20,13 @@ def default_cache(settings: Settings | None = None) -> Path:
     return (settings or Settings.from_env()).data_dir / "bench"
 
 
-def inbox_for(cache: Path, scale: float, month: str) -> Path:
+def inbox_for(cache: Path, scale: float, month: str, progress: Progress | None = None) -> Path:
     """The month's inbox at `scale`, generated the first time it is asked for."""
     from zhongwei.synth.generate import SynthConfig, generate
 
     inbox = cache / f"inbox-{scale:g}-{month}"
     if not (inbox / MARKER).exists():
-        summary = generate(SynthConfig(out=str(inbox), months=month, scale=scale, seed=SEED))
+        summary = generate(SynthConfig(out=str(inbox), months=month, scale=scale, seed=SEED), progress)
         (inbox / MARKER).write_text(json.dumps({"seconds": round(summary.seconds, 1), "files": summary.files,
                                                 "bytes": summary.bytes}))
     return inbox

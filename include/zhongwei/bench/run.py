@@ -9,9 +9,11 @@ from pathlib import Path
 
 import duckdb
 import psutil
+from rich.progress import Progress
 
 from zhongwei.bench.inbox import inbox_for, inbox_summary
 from zhongwei.bench.measure import Measurement, run_stage
+from zhongwei.progress import or_quiet
 
 PII_KEY = "bench-only-key"  # hashes in a benchmark lake need not be secret, only stable
 
@@ -37,20 +39,27 @@ def machine() -> dict:
             "python": platform.python_version(), "duckdb": duckdb.__version__}
 
 
-def run_scale(scale: float, month: str, cache: Path, log=print) -> dict:
+def run_scale(scale: float, month: str, cache: Path, log=print, progress: Progress | None = None) -> dict:
     """Measure every stage at `scale`; the results as one JSON-able dict."""
-    inbox = inbox_for(cache, scale, month)
+    progress = or_quiet(progress)
+    stages = ["floor", *pipeline_stages()]
+    steps = progress.add_task(f"scale {scale:g}: inbox", total=len(stages) + 1)
+    inbox = inbox_for(cache, scale, month, progress)
     workdir = cache / f"run-{scale:g}-{month}"
     shutil.rmtree(workdir, ignore_errors=True)  # every run ingests into an empty lake
     workdir.mkdir(parents=True)
     env = stage_env(inbox, workdir)
+    progress.update(steps, description=f"scale {scale:g}: prepare")
     prepared = run_stage("prepare", workdir, env, ["--month", month])
     if not prepared.ok:
         raise RuntimeError(f"could not prepare Airflow; see {workdir / 'prepare.log'}")
+    progress.advance(steps)
     measured: list[Measurement] = []
-    for stage in ["floor", *pipeline_stages()]:
+    for stage in stages:
+        progress.update(steps, description=f"scale {scale:g}: {stage}")
         log(f"scale {scale:g}: {stage} ...")
         m = run_stage(stage, workdir, env, ["--month", month])
+        progress.advance(steps)
         log(f"scale {scale:g}: {stage} {'ok' if m.ok else 'FAILED'} in {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU, "
             f"peak {m.peak_rss_bytes / 2**30:.2f} GiB")
         measured.append(m)
@@ -60,13 +69,15 @@ def run_scale(scale: float, month: str, cache: Path, log=print) -> dict:
             "machine": machine(), "stages": [asdict(m) for m in measured]}
 
 
-def run_all(scales: list[float], month: str, cache: Path, out_dir: Path, log=print) -> list[dict]:
+def run_all(scales: list[float], month: str, cache: Path, out_dir: Path, log=print,
+            progress: Progress | None = None) -> list[dict]:
     """Each scale in turn: its results file and table; then the chart over every results file there."""
     from zhongwei.bench import report
 
+    progress = or_quiet(progress)
     results = []
-    for scale in scales:
-        result = run_scale(scale, month, cache, log)
+    for scale in progress.track(scales, description="scales"):
+        result = run_scale(scale, month, cache, log, progress)
         result["summary"] = report.summarise(result)
         log(f"wrote {report.write(result, out_dir)}")
         log(report.table(result))

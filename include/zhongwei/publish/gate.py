@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from zhongwei.config import Settings
+from zhongwei.config import DBT_PROJECT_DIR, Settings
 from zhongwei.publish.warehouse import read_only
 from zhongwei.warehouse import last_build_path
 
@@ -131,6 +131,21 @@ def _build_check(settings: Settings) -> Check:
     return Check("dbt build (models, data tests, unit tests)", bool(build["success"]), detail)
 
 
+@lru_cache(maxsize=1)
+def rows_per_month() -> int:
+    """A month's rows of mart_monthly_indicators: each indicator for the city and, unless it is
+    city-only, for each county. Counted from the indicator definitions (the dbt macro, rendered
+    here with Jinja as dbt does), so that a new indicator needs no edit to the mart suite."""
+    import jinja2
+
+    defined = []
+    env = jinja2.Environment()
+    env.globals["return"] = defined.append  # dbt's return(): the macro's value
+    macro = (DBT_PROJECT_DIR / "macros" / "indicator_definitions.sql").read_text(encoding="utf-8")
+    env.from_string(macro).module.indicator_definitions()
+    return sum(1 if d["city_only"] else 1 + len(COUNTIES) for d in defined[0])
+
+
 @lru_cache(maxsize=2)
 def _quality(settings: Settings):
     from zhongwei.quality.gx import Quality
@@ -141,7 +156,8 @@ def _quality(settings: Settings):
 def mart_checks(settings: Settings, month: str, mart, run_name: str) -> list[Check]:
     """The mart suite on one month's rows of mart_monthly_indicators (the gate's, and the build's audit)."""
     batch = f"mart_monthly_indicators/{month}"
-    result = _quality(settings).validate(MART_SUITE, mart.assign(batch_id=batch), run_name)
+    result = _quality(settings).validate(MART_SUITE, mart.assign(batch_id=batch), run_name,
+                                         {"rows_per_month": rows_per_month()})
     failed = result.failures.get(batch, [])
     checks = [Check(f"{MART_SUITE} suite: {f['expectation']}({f['column'] or ''})", False,
                     f"{f['unexpected_count']} unexpected" if f["unexpected_count"] is not None

@@ -36,10 +36,13 @@ def publish(month: str, acceptance: str | None, run_name: str) -> dict:
             "changes": len(r.changes)}
 
 
-def revise(published: list[str], run_name: str) -> list[dict]:
-    """Revisions of the months published before, where data that arrived since changed them."""
+def revise(published: list[str] | None, run_name: str) -> list[dict]:
+    """Revisions of the months published before, where data that arrived since changed them; none
+    when the run's months could not be read (`published` is None: a bad `month` param fails the run)."""
     from zhongwei.publish import revise_published
 
+    if published is None:
+        return []
     out = []
     for r in revise_published(Settings.from_env(), run_name, skip=tuple(published)):
         print(f"{r.period}: revision {r.revision}, {len(r.changes)} values changed")

@@ -64,7 +64,7 @@ class Quality:
         import great_expectations as gx
 
         self._gx = gx
-        self.root = settings.data_dir / "quality"
+        self.root, self.docs = settings.quality, settings.data_docs
         with _locked(self.root / ".lock"):
             self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
             self.context.variables.progress_bars = ProgressBarsConfig(globally=False)  # keep task logs readable
@@ -83,19 +83,21 @@ class Quality:
     def has_suite(self, name: str) -> bool:
         return name in self._definitions
 
-    def validate(self, suite: str, frame: pd.DataFrame, run_name: str) -> SuiteResult:
+    def validate(self, suite: str, frame: pd.DataFrame, run_name: str,
+                 parameters: dict[str, Any] | None = None) -> SuiteResult:
         """Validate the rows of one or more batches (told apart by a `batch_id` column) in one GX run.
 
         A task validates all the batches it loaded together (GX costs a fraction
         of a second per run, whatever its size); each failing row is traced back
         to its batch, and a failing table-level expectation counts against every
         batch in the frame. The result is stored under `run_name` for Data Docs.
+        `parameters` are the values of the suite's `{"$PARAMETER": name}` arguments.
         """
         with _locked(self.root / ".lock"):
             # another task's set-up may have saved the suites again since ours (GX then refuses
             # to run the copy held here): run the definition as it is stored now
             result = self.context.validation_definitions.get(suite).run(
-                batch_parameters={"dataframe": frame},
+                batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [BATCH]},
                 run_id=self._gx.RunIdentifier(run_name=run_name.replace("/", "__")),
             )
@@ -125,7 +127,7 @@ class Quality:
                     if k.run_id.run_name.startswith(prefix)]
         with _locked(self.root / ".lock"):
             self.context.build_data_docs(resource_identifiers=keys)
-        return self.root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+        return self.docs / "index.html"
 
 
 def _short(value: Any) -> Any:

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 
+from zhongwei.ingest.windows import check_months
+
 CST = timezone(timedelta(hours=8))
 
 # Plan levels for 2025 (80亿元 online retail, 2000万件 parcels) and the yearly
@@ -31,11 +33,9 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> "Month":
-        y, m = text.strip().split("-")
-        month = cls(int(y), int(m))
-        if not 1 <= month.month <= 12:
-            raise ValueError(f"not a month: {text!r}")
-        return month
+        """A month YYYY-MM, as checked by check_months."""
+        y, m = text.split("-")
+        return cls(int(y), int(m))
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -67,10 +67,8 @@ class Month:
 
 def month_range(spec: str) -> list[Month]:
     """`2024-01:2025-06` (inclusive) or a single `2025-03`."""
-    first, _, last = spec.partition(":")
+    first, _, last = check_months(spec).partition(":")
     a, b = Month.parse(first), Month.parse(last or first)
-    if b < a:
-        raise ValueError(f"empty month range: {spec!r}")
     months = [a]
     while months[-1] < b:
         months.append(months[-1].next())

@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from rich.progress import Progress
 
+from zhongwei.progress import or_quiet
 from zhongwei.synth import courier, ecommerce
 from zhongwei.synth.calendar import month_range
 from zhongwei.synth.common import Run
@@ -66,8 +68,13 @@ def _shipped_orders(planned: dict, month_end: int) -> pd.DataFrame:
     return refs
 
 
-def generate(cfg: SynthConfig) -> Summary:
+def _inbox_files(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if p.is_file() and TRUTH_DIR not in p.parts]
+
+
+def generate(cfg: SynthConfig, progress: Progress | None = None) -> Summary:
     started = time.monotonic()
+    progress = or_quiet(progress)
     out = Path(cfg.out)
     months = month_range(cfg.months)
     run = Run(out=out, months=months, scale=cfg.scale, seed=cfg.seed, defect_rate=cfg.defect_rate,
@@ -75,10 +82,11 @@ def generate(cfg: SynthConfig) -> Summary:
               as_of=int(months[-1].end().timestamp()))
     run.lost_files = _lost_files(run)
     truth = Truth([str(m) for m in months])
-    for m in months:  # the ledgers first: which shops are registered, when
+    for m in progress.track(months, description="ledgers"):  # the ledgers first: which shops are registered, when
         truth.add_registry(str(m), write_registry(run, m))
         truth.add_outlets(str(m), write_outlet_ledgers(run, m))
     pending = ecommerce.Pending()
+    feeds = progress.add_task("orders and parcels", total=len(months))
     for m in months:
         planned = ecommerce.plan_month(run, m)
         for platform, (orders, lines, exports) in planned.items():
@@ -91,9 +99,10 @@ def generate(cfg: SynthConfig) -> Summary:
             orders.loc[linked["row"].to_numpy(), "express_company"] = linked["linked_company"].to_numpy()
             orders.loc[linked["row"].to_numpy(), "waybill_no"] = linked["waybill_no"].to_numpy()
         ecommerce.write_month(run, m, planned, pending)
+        progress.update(feeds, advance=1, description=f"orders and parcels to {m}: {len(_inbox_files(out))} files")
     truth.write(out / TRUTH_DIR / "indicators.csv")
     run.defects.close()
-    files = [p for p in out.rglob("*") if p.is_file() and TRUTH_DIR not in p.parts]
+    files = _inbox_files(out)
     summary = Summary(config=asdict(cfg), seconds=time.monotonic() - started, files=len(files),
                       bytes=sum(p.stat().st_size for p in files), defects=run.defects.summary(),
                       lost_files=run.lost_files)
