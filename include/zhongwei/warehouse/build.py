@@ -252,7 +252,8 @@ def freshness(settings: Settings | None = None) -> dict[str, dict]:
     res = run_dbt(["source", "freshness"], settings)
     if res.exception is not None:
         raise DbtError(f"dbt source freshness could not run: {res.exception}")
-    results = sorted(res.result.results, key=lambda r: (r.node.source_name, r.node.name))  # dbt's threads finish in any order
+    # sorted: dbt's threads finish in any order
+    results = sorted(res.result.results, key=lambda r: (r.node.source_name, r.node.name))
     return {f"{r.node.source_name}.{r.node.name}": {
         "status": str(r.status), "max_loaded_at": str(getattr(r, "max_loaded_at", None)),
         "age_hours": float(getattr(r, "age", 0.0) or 0.0) / 3600} for r in results}
