@@ -3,8 +3,7 @@
 Cosmos' WATCHER mode: one task (the producer) runs a single `dbt build` in-process (dbtRunner),
 the warehouse's only writer, in pool `warehouse`; every seed, model and each model's tests are
 tasks of their own that report what that build did (status, time, log lines), and clearing one
-of them reruns that model alone. The graph is rendered from `dbt ls`, which cosmos caches
-between parses.
+of them reruns that model alone. The graph is rendered from dbt's manifest (`current_manifest`).
 
 Retries follow the failure: the producer never retries (a second `dbt build` in the same run
 would write the warehouse twice; cosmos skips it), a model that errored is retried on its own,
@@ -49,8 +48,8 @@ def report_build(project_dir: str, context=None, **_) -> None:
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
     nodes = [_node(r, manifest) for r in results["results"]]
-    result = BuildResult(success=not any(n.status in ("error", "fail", "runtime error") for n in nodes),
-                         target=TARGET, seconds=float(results.get("elapsed_time") or 0.0), nodes=nodes)
+    result = BuildResult(success=True, target=TARGET, seconds=float(results.get("elapsed_time") or 0.0), nodes=nodes)
+    result.success = not result.failed
     # printed: the task's log, and the console of `zw run`
     for n in nodes:
         print(f"{n.resource_type:8} {n.name:50} {n.status:8} {n.execution_time:7.2f}s"
