@@ -17,8 +17,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from zhongwei.assets import LAKE_ECOMMERCE
 from zhongwei.config import TIMEZONE
 from zhongwei.dag_defaults import DEFAULT_ARGS, START, WINDOW_PARAMS, run_name
-
-PLATFORMS = ["TAOBAO", "PDD", "DOUYIN", "ZWYP"]
+from zhongwei.reference import PLATFORMS
 
 
 @dag(

@@ -17,8 +17,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from zhongwei.assets import LAKE_LEDGERS
 from zhongwei.config import TIMEZONE
 from zhongwei.dag_defaults import DEFAULT_ARGS, START, WINDOW_PARAMS, run_name
-
-COUNTIES = ["640502", "640521", "640522"]
+from zhongwei.reference import COUNTY_CODES
 
 
 @dag(
@@ -56,7 +55,7 @@ def ingest_ledgers():
 
         return build_quality_docs(run_name(get_current_context()))
 
-    [ingest_outlets.expand(county=COUNTIES), ingest_registry()] >> build_quality_docs().as_teardown()
+    [ingest_outlets.expand(county=list(COUNTY_CODES)), ingest_registry()] >> build_quality_docs().as_teardown()
 
 
 ingest_ledgers()

@@ -30,6 +30,7 @@ from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, 
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from zhongwei.acceptance import MIN_REASON_CHARS, REASON_PATTERN
 from zhongwei.alerts import notify_deadline_missed
 from zhongwei.assets import PUBLICATIONS
 from zhongwei.config import TIMEZONE
@@ -51,7 +52,7 @@ from zhongwei.warehouse import MARTS
     default_args=DEFAULT_ARGS,
     params={
         "month": WINDOW_PARAMS["month"],
-        "accept_quality_failures": Param(None, type=["null", "string"], minLength=5,
+        "accept_quality_failures": Param(None, type=["null", "string"], minLength=MIN_REASON_CHARS, pattern=REASON_PATTERN,
                                          description="Publish despite failing checks, for this reason "
                                                      "(recorded in the manifest and the bulletin)."),
     },

@@ -15,6 +15,8 @@ ZW = str(Path(sys.executable).with_name("zw"))
     (["run", "--month", "2025-13"], ["'--month'", "YYYY-MM"]),
     (["run", "--month", "2025-03:2024-01"], ["'--month'", "ends before it starts"]),
     (["run", "--month", "2025-03", "--only", "everything"], ["'--only'", "ingest"]),
+    (["run", "--month", "2025-03", "--accept-quality-failures", "abc"], ["'--accept-quality-failures'", "at least 5"]),
+    (["run", "--month", "2025-03", "--accept-quality-failures", "      "], ["'--accept-quality-failures'", "reason"]),
     (["synth", "--out", "{tmp}/inbox", "--months", "2025-01", "--scale", "-1"], ["'--scale'", "0<x<=10"]),
     (["synth", "--out", "{tmp}/inbox", "--months", "2025-01", "--scale", "11"], ["'--scale'", "0<x<=10"]),
     (["synth", "--out", "{tmp}/inbox", "--months", "2025-1"], ["'--months'", "YYYY-MM"]),
@@ -81,3 +83,20 @@ def test_zw_synth_shows_its_progress_on_stderr_and_its_summary_on_stdout(termina
     assert ("\x1b[" in out.stderr) == terminal, out.stderr[-3000:]  # redrawn with control codes, or plain
     if not terminal:  # once, finished
         assert out.stderr.count("ledgers") == 1 and out.stderr.count(" 2/2 ") == 2, out.stderr
+
+
+def test_publishing_with_no_warehouse_fails_at_once_saying_so(tmp_path):
+    """Nothing has been built in this data folder: the publication fails on its first try (a retry
+    cannot make a warehouse appear) and says what to do; the revisions teardown has nothing to do."""
+    import os
+
+    env = {**os.environ, "ZW_DATA": str(tmp_path)}
+    env.pop("AIRFLOW_HOME", None)
+    out = subprocess.run([ZW, "run", "--month", "2025-03", "--only", "publish"], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 1, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "failed: publish_month" in out.stdout and "build it first" in out.stdout + out.stderr
+    logs = tmp_path / "airflow" / "logs" / "dag_id=publish_monthly_indicators"
+    assert sorted(p.name for p in logs.rglob("attempt=*.log") if "task_id=publish_month/" in p.as_posix()) == ["attempt=1.log"]
+    assert not list(logs.rglob("task_id=revise_earlier_months/attempt=2.log"))
+    assert not (tmp_path / "publications").exists() or not any((tmp_path / "publications").iterdir())

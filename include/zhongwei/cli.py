@@ -10,14 +10,19 @@ import click
 SCALE = click.FloatRange(0, 10, min_open=True)  # 1.0 is the plan's 2025 volume
 
 
+def _checked(rule, value: str | None) -> str | None:
+    """An option's value through its rule: the rule's ValueError is a usage error (exit 2)."""
+    try:
+        return None if value is None else rule(value)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad)) from None
+
+
 def month_range(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A month YYYY-MM, or a range YYYY-MM:YYYY-MM that does not end before it starts."""
     from zhongwei.ingest.windows import check_months
 
-    try:
-        return None if value is None else check_months(value)
-    except ValueError as bad:
-        raise click.BadParameter(str(bad)) from None
+    return _checked(check_months, value)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,11 +100,18 @@ def _stop_on_signals() -> None:
     threading.Thread(target=wait, name="stop-on-signal", daemon=True).start()
 
 
+def acceptance(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A reason to publish despite failing checks (`zhongwei.acceptance`)."""
+    from zhongwei.acceptance import acceptance_reason
+
+    return _checked(acceptance_reason, value)
+
+
 @main.command()
 @click.option("--month", required=True, callback=month_range,
               help="The month to run, YYYY-MM, or a range YYYY-MM:YYYY-MM in one go.")
 @click.option("--only", type=click.Choice(["ingest", "build", "publish"]), default=None, help="Run only this stage.")
-@click.option("--accept-quality-failures", "accept", default=None, metavar="REASON",
+@click.option("--accept-quality-failures", "accept", default=None, metavar="REASON", callback=acceptance,
               help="Publish even though checks failed, for this reason (kept in the manifest and the bulletin).")
 def run(month: str, only: str | None, accept: str | None) -> None:
     """Run the month's chain locally through Airflow: ingest → build → check → publish.
@@ -157,14 +169,14 @@ def ledger(failed: bool) -> None:
     from collections import Counter
 
     from zhongwei.config import Settings
-    from zhongwei.lake import Lake
+    from zhongwei.lake import FAILED, Lake
 
     lake = Lake(Settings.from_env().lake)
     for feed in lake.feeds():
         entries = lake.ledger(feed)
         if failed:
             for e in entries:
-                if e["status"] == "failed":
+                if e["status"] == FAILED:
                     click.echo(f"{feed:<18} {e['batch_id']:<42} {e['failure']}")
             continue
         status = Counter(e["status"] for e in entries)

@@ -27,6 +27,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+# A batch's outcome in the ledger: its rows are in the lake; nothing of it is (see
+# `failure`); or the file was loaded before under another name (see `duplicate_of`).
+LOADED, FAILED, DUPLICATE_FILE = "loaded", "failed", "duplicate_file"
+LEDGER_STATUSES = (LOADED, FAILED, DUPLICATE_FILE)
+
 _SAFE = re.compile(r"[^0-9A-Za-z_.=\-\u4e00-\u9fff]")
 
 
@@ -84,7 +89,7 @@ class LedgerEntry:
     duplicates: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     warnings_by_reason: dict[str, int] = field(default_factory=dict)
-    status: str = "loaded"  # loaded | failed | duplicate_file
+    status: str = LOADED  # one of LEDGER_STATUSES
     failure: str | None = None
     duplicate_of: str | None = None
     quality: dict[str, Any] = field(default_factory=dict)
@@ -152,6 +157,6 @@ class Lake:
     def find_by_checksum(self, feed: str, checksum: str, other_than: str) -> dict | None:
         """An earlier batch of the same feed with identical content (a file sent twice under another name)."""
         for entry in self.ledger(feed):
-            if entry["checksum"] == checksum and entry["batch_id"] != other_than and entry["status"] == "loaded":
+            if entry["checksum"] == checksum and entry["batch_id"] != other_than and entry["status"] == LOADED:
                 return entry
         return None

@@ -24,9 +24,10 @@ import pytest
 import requests
 
 from zhongwei.exchange.client import ExchangeClient, ExchangeError, connection_from_uri
-from zhongwei.exchange.contract import COMPANY_NAMES, KINDS
+from zhongwei.exchange.contract import KINDS
 from zhongwei.exchange.index import build_index
 from zhongwei.exchange.server import make_server, serve_in_thread
+from zhongwei.reference import COMPANY_NAMES
 
 TOKEN = "zw-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

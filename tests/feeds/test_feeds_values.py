@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from feedkit import DEID, OUTLET_ROW, variant, write_outlets
-from zhongwei.exchange.contract import COMPANY_NAMES
+from zhongwei.reference import COMPANY_NAMES
 from zhongwei.feeds import credit_code_valid, default_divisions, parse_outlet_ledger, reasons
 from zhongwei.feeds.categories import CATEGORY_MAP_CSV, category_map
 from zhongwei.feeds.common import RowError, norm_code, norm_text, to_count, to_date, to_fen, to_instant, to_year

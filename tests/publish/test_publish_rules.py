@@ -72,6 +72,8 @@ def test_the_gate_lists_failing_checks_and_records_an_acceptance():
     assert "1 of 3 checks failed" in gate.message() and "PDD__orders_20240812.csv: schema_mismatch" in gate.message()
     with pytest.raises(ValueError):
         gate.accept("  ")
+    with pytest.raises(ValueError, match="at least 5 characters"):  # the rule the CLI and the DAG param apply
+        gate.accept("ok ")
     gate.accept("partner resends the file on Monday")
     assert gate.may_publish and not gate.passed
     assert gate.to_dict()["accepted"] == {"reason": "partner resends the file on Monday",

@@ -17,6 +17,7 @@ def _():
 
     from zhongwei import analyst
     from zhongwei.config import Settings
+    from zhongwei.reference import CITY_CODE
 
     def lit(text) -> str:
         """A SQL string literal: the examples put the chosen values into their SQL text, which is
@@ -32,7 +33,7 @@ def _():
     def sql_block(query: str):
         return mo.accordion({"SQL of this example (copy it into the free query below)": mo.md(f"```sql\n{query}\n```")})
 
-    return Settings, analyst, json, lit, mo, sql_block, table
+    return CITY_CODE, Settings, analyst, json, lit, mo, sql_block, table
 
 
 @app.cell(hide_code=True)
@@ -155,7 +156,7 @@ order by m.period"""
 
 
 @app.cell(hide_code=True)
-def _(con, drill_indicator, drill_period, drill_region, lit, mo, sql_block, table):
+def _(CITY_CODE, con, drill_indicator, drill_period, drill_region, lit, mo, sql_block, table):
     # the same rows and filters int_indicator_components counts: parcels by accepted month and origin
     # county (origin in the city); orders counted (paid, shop registered that month) by paid month and
     # the enterprise's county. The city is the sum of its counties.
@@ -171,7 +172,7 @@ def _(con, drill_indicator, drill_period, drill_region, lit, mo, sql_block, tabl
     _rules["ECOM_GMV"] = _rules["ECOM_ORDERS"][:3] + ("sum(gmv_fen) / 100.0",) + _rules["ECOM_ORDERS"][4:]
     _table, _where, _county, _measure, _columns, _order = _rules[drill_indicator.value]
     _where = _where.format(p=lit(drill_period.value)) + (
-        f" and {_county} is not null" if drill_region.value == "640500"
+        f" and {_county} is not null" if drill_region.value == CITY_CODE
         else f" and {_county} = {lit(drill_region.value)}")
     _rows_query = f"select {_columns}\nfrom {_table}\nwhere {_where}\norder by {_order}\nlimit 1000"
     _check_query = f"""select m.value as published, f.recomputed, f.rows

@@ -84,7 +84,7 @@ class ExchangeClient:
         self._jitter = random.Random()
 
     def companies(self) -> list[dict[str, str]]:
-        """[{"code": "SF", "name": "顺丰速运"}, ...] for the companies with data."""
+        """[{"code": "SF", "name": <its name in the contract>}, ...] for the companies with data."""
         return self._get("/v1/companies", {})["items"]
 
     def iter_pages(

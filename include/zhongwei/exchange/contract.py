@@ -3,18 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-COMPANY_NAMES: dict[str, str] = {
-    "EMS": "中国邮政速递物流",
-    "YZPY": "邮政快递包裹",
-    "SF": "顺丰速运",
-    "ZTO": "中通快递",
-    "YTO": "圆通速递",
-    "YUNDA": "韵达快递",
-    "STO": "申通快递",
-    "JTSD": "极兔速递",
-    "JDL": "京东物流",
-    "DBL": "德邦快递",
-}
 KINDS: tuple[str, ...] = ("waybills", "events")
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 5000

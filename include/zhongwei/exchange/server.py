@@ -32,7 +32,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from zhongwei.exchange.contract import (
-    COMPANY_NAMES,
     DEFAULT_PAGE_SIZE,
     KINDS,
     MAX_PAGE_SIZE,
@@ -40,6 +39,7 @@ from zhongwei.exchange.contract import (
     parse_instant,
 )
 from zhongwei.exchange.index import ExchangeIndex, build_index
+from zhongwei.reference import COMPANY_NAMES
 
 PAGE_PATHS = {f"/v1/{kind}": kind for kind in KINDS}
 PAGE_PARAMETERS = ("company", "received_from", "received_to", "page_size", "page_token")

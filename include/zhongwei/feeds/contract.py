@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 
-from zhongwei.exchange.contract import COMPANY_NAMES
+from zhongwei.reference import CITY_CODE, COMPANY_NAMES, COUNTIES, EXPORT_FILE_EXT, WAYBILL_PATTERNS
 
 # ---------------------------------------------------------------- geography
-ZHONGWEI_PREFIX = "6405"
-COUNTY_NAMES: dict[str, str] = {"沙坡头区": "640502", "中宁县": "640521", "海原县": "640522"}
-COUNTY_CODES: frozenset[str] = frozenset(COUNTY_NAMES.values())
+ZHONGWEI_PREFIX = CITY_CODE[:4]  # every division code in the city starts so
+COUNTY_NAMES: dict[str, str] = {name: code for code, name in COUNTIES.items()}
 # The city's bounding box (GCJ-02 degrees), per outlets.md.
 LNG_RANGE = (104.2, 106.2)
 LAT_RANGE = (36.0, 37.9)
@@ -22,21 +21,8 @@ LAT_RANGE = (36.0, 37.9)
 PLAUSIBLE_YEARS = (1990, 2100)
 
 # ---------------------------------------------------------------- courier (courier.md)
-COMPANY_WAYBILL_PATTERNS: dict[str, re.Pattern[str]] = {
-    code: re.compile(pattern)
-    for code, pattern in {
-        "EMS": r"^(?:1\d{12}|[A-Z]{2}\d{9}[A-Z]{2})$",
-        "YZPY": r"^9\d{12}$",
-        "SF": r"^SF\d{13}$",
-        "ZTO": r"^7\d{11,13}$",
-        "YTO": r"^YT\d{13}$",
-        "YUNDA": r"^(?:\d{13}|\d{15})$",
-        "STO": r"^(?:77|268|368)\d{10,13}$",
-        "JTSD": r"^JT\d{13}$",
-        "JDL": r"^JD[A-Z]{1,2}\d{11,12}$",
-        "DBL": r"^DPK\d{12}$",
-    }.items()
-}
+# The courier companies and their waybill number patterns: the seed courier_companies.
+COMPANY_WAYBILL_PATTERNS: dict[str, re.Pattern[str]] = {code: re.compile(p) for code, p in WAYBILL_PATTERNS.items()}
 SERVICES = frozenset({"standard", "express", "cold_chain"})
 ITEM_CATEGORIES = frozenset({"agri", "industrial", "documents", "other"})
 PACKAGINGS = frozenset({"standard", "green", "reused", "none"})
@@ -49,12 +35,8 @@ EXPRESS_ALIASES: dict[str, str] = {
 }
 
 # ---------------------------------------------------------------- e-commerce (ecommerce.md)
-PLATFORMS = ("TAOBAO", "PDD", "DOUYIN", "ZWYP")
 EXPORT_FILE_NAMES: dict[str, re.Pattern[str]] = {
-    "TAOBAO": re.compile(r"orders_(\d{8})\.csv"),
-    "PDD": re.compile(r"orders_(\d{8})\.csv"),
-    "DOUYIN": re.compile(r"orders_(\d{8})\.xlsx"),
-    "ZWYP": re.compile(r"orders_(\d{8})\.jsonl"),
+    platform: re.compile(rf"orders_(\d{{8}})\.{ext}") for platform, ext in EXPORT_FILE_EXT.items()
 }
 # Ids must keep their digits: '3.87120459831235E+18' (an Excel-mangled id) is refused.
 ORDER_NO_PATTERNS: dict[str, re.Pattern[str]] = {

@@ -31,7 +31,7 @@ from zhongwei.feeds.contract import (
     AFTER_SALES_NONE, AFTER_SALES_PENDING, AFTER_SALES_REFUNDED, CITY_SUFFIXES, DISTRICT_SUFFIXES,
     DOUYIN_COLUMNS, DOUYIN_PII_COLUMNS, DOUYIN_SHEET, DOUYIN_STATUS, DOUYIN_TRAFFIC_SOURCES,
     EXPORT_FILE_NAMES, EXPRESS_ALIASES, LIVESTREAM_CHANNEL, MUNICIPALITIES, ORDER_NO_PATTERNS,
-    PDD_COLUMNS, PDD_ENCODING, PDD_PII_COLUMNS, PDD_STATUS, PLATFORMS, PROVINCE_SHORT_NAMES,
+    PDD_COLUMNS, PDD_ENCODING, PDD_PII_COLUMNS, PDD_STATUS, PROVINCE_SHORT_NAMES,
     PROVINCE_SUFFIXES, STORE_PICKUP_CHANNEL, TAOBAO_COLUMNS, TAOBAO_ENCODING, TAOBAO_PII_COLUMNS,
     TAOBAO_STATUS, ZWYP_CHANNELS, ZWYP_STATUS,
 )
@@ -41,6 +41,7 @@ from zhongwei.feeds.pii import Deidentifier, is_masked
 from zhongwei.feeds.readers import (
     Record, decode_json_object, open_csv, open_jsonl, open_workbook, sheet_records, sheet_rows,
 )
+from zhongwei.reference import PLATFORMS
 
 ORDER_SCHEMA = pa.schema([
     ("platform", pa.string()), ("order_no", pa.string()), ("shop_id", pa.string()),

@@ -24,15 +24,16 @@ from zhongwei.feeds.common import (
     optional_text, read_file_guarded, required_text, to_count, to_date, to_float, to_year, yes_no,
 )
 from zhongwei.feeds.contract import (
-    BRAND_SEPARATORS, COUNTY_CODES, COUNTY_NAMES, CREDIT_CODE_CHARSET, CREDIT_CODE_LENGTH, ENTERPRISE_COLUMNS,
+    BRAND_SEPARATORS, COUNTY_NAMES, CREDIT_CODE_CHARSET, CREDIT_CODE_LENGTH, ENTERPRISE_COLUMNS,
     ENTERPRISE_SHEET, ENTERPRISE_TYPES, HEADER_SEARCH_ROWS, INFLUENCER_COLUMNS, INFLUENCER_SHEET,
     INFLUENCER_STATUSES, LAT_RANGE, LNG_RANGE, OUTLET_CODE, OUTLET_COLUMNS, OUTLET_FILE_NAME, OUTLET_PII_COLUMNS,
-    OUTLET_SHEET, OUTLET_STATUSES, OUTLET_TOTALS_MARK, OUTLET_TYPES, PLATFORMS, REGISTRY_FILE_NAME,
+    OUTLET_SHEET, OUTLET_STATUSES, OUTLET_TOTALS_MARK, OUTLET_TYPES, REGISTRY_FILE_NAME,
     SHOP_SEPARATOR, TRAINING_CATEGORIES, TRAINING_COLUMNS, TRAINING_SHEET,
 )
 from zhongwei.feeds.divisions import Divisions, default_divisions
 from zhongwei.feeds.pii import Deidentifier, redact
 from zhongwei.feeds.readers import Record, open_workbook, sheet_records, sheet_rows
+from zhongwei.reference import COUNTY_CODES, PLATFORMS
 
 OUTLET_SCHEMA = pa.schema([
     ("ledger_month", pa.string()), ("county_code", pa.string()), ("outlet_code", pa.string()),
@@ -214,7 +215,7 @@ def parse_outlet_ledger(
     reported_on (填报日期), ignored_rows ({'blank': n, 'totals': n}).
     """
     if county_code not in COUNTY_CODES:
-        raise ValueError(f"unknown county {county_code!r}; expected one of {sorted(COUNTY_CODES)}")
+        raise ValueError(f"unknown county {county_code!r}; expected one of {list(COUNTY_CODES)}")
     path = Path(path)
     metadata = {"county_code": county_code, "source_file": path.name}
 

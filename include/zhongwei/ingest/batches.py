@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from zhongwei.feeds import ParsedBatch, reasons
-from zhongwei.lake import Lake, LedgerEntry
+from zhongwei.lake import DUPLICATE_FILE, FAILED, LOADED, Lake, LedgerEntry
 from zhongwei.quality.gx import BATCH, Quality
 
 RECENT_BATCHES = 14  # how many earlier batches of a source make its "recent" volume
@@ -59,7 +59,7 @@ class Batch:
 
 
 def _history(lake: Lake, feed: str, source: str) -> list[int]:
-    entries = [e for e in lake.ledger(feed) if e["source"] == source and e["status"] == "loaded"]
+    entries = [e for e in lake.ledger(feed) if e["source"] == source and e["status"] == LOADED]
     entries.sort(key=lambda e: sorted(e["partition"].items()))
     return [e["rows_loaded"] for e in entries]
 
@@ -140,15 +140,15 @@ def _write(lake: Lake, b: Batch, suites: list[dict], run_name: str) -> LedgerEnt
     p = b.parsed
     failure = None
     if b.duplicate_of:
-        status = "duplicate_file"
+        status = DUPLICATE_FILE
     elif p.file_error:
-        status, failure = "failed", f"{p.file_error.reason}: {p.file_error.detail}"
+        status, failure = FAILED, f"{p.file_error.reason}: {p.file_error.detail}"
     elif not all(s["success"] for s in suites):
-        status = "failed"
+        status = FAILED
         failure = "; ".join(f"{s['suite']}: " + ", ".join(f"{f['expectation']}({f['column']})" for f in s["failed"])
                             for s in suites if not s["success"])
     else:
-        status = "loaded"
+        status = LOADED
     loaded = 0 if b.duplicate_of else p.rows_loaded
     entry = LedgerEntry(
         batch_id=b.batch_id, feed=b.feed, source=b.source, partition=b.partition, origin=b.origin,
@@ -173,7 +173,7 @@ def _counts(issues) -> dict[str, int]:
 
 
 def raise_if_failed(entries: list[LedgerEntry]) -> None:
-    failed = [e for e in entries if e.status == "failed"]
+    failed = [e for e in entries if e.status == FAILED]
     if failed:
         lines = "\n".join(f"- {e.batch_id}: {e.failure}" for e in failed)
         raise BatchFailures(f"{len(failed)} of {len(entries)} batches failed their checks "

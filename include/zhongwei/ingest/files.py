@@ -17,23 +17,22 @@ from zhongwei.ingest.batches import Batch, load
 from zhongwei.ingest.windows import Window
 from zhongwei.lake import Lake, LedgerEntry, file_checksum
 from zhongwei.quality.gx import Quality
+from zhongwei.reference import COUNTY_CODES, EXPORT_FILE_EXT
 
-PLATFORM_EXT = {"TAOBAO": "csv", "PDD": "csv", "DOUYIN": "xlsx", "ZWYP": "jsonl"}
-COUNTIES = ("640502", "640521", "640522")
 REGISTRY_TABLES = {"enterprises": "registry_enterprises", "enterprise_shops": "registry_enterprise_shops",
                    "training_classes": "registry_training_classes", "influencers": "registry_influencers"}
 
 
 def platform_files(inbox: Path, platform: str, window: Window) -> list[Path]:
     folder = inbox / "ecommerce" / platform
-    names = [f"orders_{d.strftime('%Y%m%d')}.{PLATFORM_EXT[platform]}" for d in window.days()]
+    names = [f"orders_{d.strftime('%Y%m%d')}.{EXPORT_FILE_EXT[platform]}" for d in window.days()]
     return [folder / n for n in names if (folder / n).exists()]
 
 
 def outlet_files(inbox: Path, window: Window) -> dict[str, Path]:
     """The county ledgers of the window's months (at most one per county and month)."""
     found = {}
-    for county in COUNTIES:
+    for county in COUNTY_CODES:
         for month in window.months():
             path = inbox / "outlets" / county / f"网点台账_{month.replace('-', '')}.xlsx"
             if path.exists():

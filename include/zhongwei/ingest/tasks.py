@@ -16,7 +16,7 @@ from zhongwei.exchange.client import ExchangeClient, connection_from_uri
 from zhongwei.ingest import courier, files
 from zhongwei.ingest.batches import BatchFailures, raise_if_failed
 from zhongwei.ingest.windows import Window
-from zhongwei.lake import Lake, LedgerEntry
+from zhongwei.lake import DUPLICATE_FILE, FAILED, Lake, LedgerEntry
 from zhongwei.quality.gx import Quality
 
 EXCHANGE_CONN = "courier_exchange"
@@ -46,8 +46,8 @@ def exchange_client() -> ExchangeClient:
 def summary(entries: list[LedgerEntry]) -> dict:
     return {
         "batches": len(entries),
-        "failed": [e.batch_id for e in entries if e.status == "failed"],
-        "duplicate_files": [e.batch_id for e in entries if e.status == "duplicate_file"],
+        "failed": [e.batch_id for e in entries if e.status == FAILED],
+        "duplicate_files": [e.batch_id for e in entries if e.status == DUPLICATE_FILE],
         "rows_arrived": sum(e.rows_arrived for e in entries),
         "rows_loaded": sum(e.rows_loaded for e in entries),
         "rows_quarantined": sum(e.rows_quarantined for e in entries),

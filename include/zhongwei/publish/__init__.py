@@ -41,10 +41,12 @@ def revise_published(settings: Settings, run_name: str, skip: tuple[str, ...] = 
     ones a person accepted for that revision (the acceptance carries over).
     """
     root = settings.publications
-    months = sorted(p.name for p in root.iterdir() if p.is_dir() and revisions(p)) if root.exists() else []
+    published = sorted(p.name for p in root.iterdir() if p.is_dir() and revisions(p)) if root.exists() else []
+    months = [m for m in published if m not in skip]
+    if not months:  # nothing published before: nothing to revise, with or without a warehouse
+        return []
     with pinned(settings) as snapshot:
-        out = [r for month in months if month not in skip
-               if (r := _revise(settings, snapshot, month, run_name)) is not None]
+        out = [r for month in months if (r := _revise(settings, snapshot, month, run_name)) is not None]
     if out:
         write_index(settings.publications)
     return out

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from zhongwei.publish import charts
 from zhongwei.publish.gate import GateResult
+from zhongwei.reference import CITY_CODE, COUNTY_CODES
 
-CITY = "640500"
-COUNTIES = ("640502", "640521", "640522")
 TEMPLATES = Path(__file__).with_name("templates")
 
 # how a base unit is shown: label, divisor, decimals
@@ -82,10 +81,10 @@ class _Rows:
     def __init__(self, rows: list[dict]):
         self.by_key = {(r["region_code"], r["indicator_code"]): r for r in rows}
 
-    def row(self, indicator: str, region: str = CITY) -> dict:
+    def row(self, indicator: str, region: str = CITY_CODE) -> dict:
         return self.by_key[(region, indicator)]
 
-    def cell(self, indicator: str, field: str, region: str = CITY) -> Cell:
+    def cell(self, indicator: str, field: str, region: str = CITY_CODE) -> Cell:
         r = self.row(indicator, region)
         return Cell(show(r[field], r["unit"], field), region, indicator, field, r[field])
 
@@ -113,7 +112,7 @@ def _county_table(rows: _Rows) -> dict:
         header.append(f"{r['indicator_name']}" + ("同比(%)" if field == "yoy_growth" else f"({unit_label(r['unit'])})"))
     lines = [{"name": rows.row("EXP_VOL", region)["region_name"] or region,
               "cells": [rows.cell(code, field, region) for code, field in COUNTY_COLUMNS]}
-             for region in (*COUNTIES, CITY)]
+             for region in (*COUNTY_CODES, CITY_CODE)]
     return {"header": header, "lines": lines}
 
 
@@ -122,7 +121,7 @@ def _progress(rows: _Rows, month: str) -> list[dict]:
     elapsed = int(month[5:]) / 12
     out = []
     for (region, code), r in rows.by_key.items():
-        if region != CITY or r["target_value"] == "":
+        if region != CITY_CODE or r["target_value"] == "":
             continue
         flow = r["ytd_value"] != ""  # yearly totals and quotas compare the year to date; stocks the month's end
         current = "ytd_value" if flow else "value"
@@ -135,18 +134,18 @@ def _progress(rows: _Rows, month: str) -> list[dict]:
 
 def _trend(hist: list[dict], code: str) -> list[charts.MonthPoint]:
     return [charts.MonthPoint(h["period"], h["value"], h["ytd_value"], h["target_value"])
-            for h in hist if h["region_code"] == CITY and h["indicator_code"] == code]
+            for h in hist if h["region_code"] == CITY_CODE and h["indicator_code"] == code]
 
 
 def _charts(rows: _Rows, hist: list[dict], progress: list[dict]) -> dict[str, str]:
-    names = [rows.row("EXP_VOL", c)["region_name"] or c for c in COUNTIES]
+    names = [rows.row("EXP_VOL", c)["region_name"] or c for c in COUNTY_CODES]
     panels = []
     for code in ("EXP_VOL", "ECOM_GMV", "OUT_XINGNONG", "OUT_ACTIVE"):
         r = rows.row(code)
         _, divisor, decimals = DISPLAY[r["unit"]]
         panels.append((f"{r['indicator_name']}({unit_label(r['unit'])})", names,
-                       [float(rows.row(code, c)["value"] or 0) / divisor for c in COUNTIES], decimals))
-    coverage = [rows.row("OUT_VILLAGE_COVERAGE", c)["value"] for c in (*COUNTIES, CITY)]
+                       [float(rows.row(code, c)["value"] or 0) / divisor for c in COUNTY_CODES], decimals))
+    coverage = [rows.row("OUT_VILLAGE_COVERAGE", c)["value"] for c in (*COUNTY_CODES, CITY_CODE)]
     target = rows.row("OUT_VILLAGE_COVERAGE")["target_value"]
     return {
         "parcels": charts.trend_with_plan(_trend(hist, "EXP_VOL"), "快递业务量：近24个月当月、累计与规划路径", "万件", 1e4),

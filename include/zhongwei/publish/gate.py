@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from zhongwei.acceptance import acceptance_reason
 from zhongwei.config import DBT_PROJECT_DIR, Settings
+from zhongwei.lake import FAILED, LOADED
 from zhongwei.publish.warehouse import read_only
+from zhongwei.reference import COUNTY_CODES
 from zhongwei.warehouse import last_build_path
 
 MART_SUITE = "mart_monthly_indicators"
-COUNTIES = ("640502", "640521", "640522")
 REQUIRED_FEEDS = ("courier_waybills", "courier_events", "ecommerce")  # a month without them is not a month
 
 
@@ -50,9 +52,7 @@ class GateResult:
 
     def accept(self, reason: str) -> "GateResult":
         """Record a person's explicit acceptance of the failing checks (it goes into the manifest)."""
-        if not reason or not reason.strip():
-            raise ValueError("an acceptance needs a reason")
-        self.accepted = {"reason": reason.strip(), "failing_checks": [c.name for c in self.failing]}
+        self.accepted = {"reason": acceptance_reason(reason), "failing_checks": [c.name for c in self.failing]}
         return self
 
     def message(self) -> str:
@@ -94,7 +94,7 @@ def _load_checks(month: str, loads: list[tuple]) -> list[Check]:
         if data_month != month:
             continue
         problems = []
-        if status == "failed":
+        if status == FAILED:
             problems.append(failure or "failed")
         if not quality_passed:
             problems.append(f"{suites_failed} quality suite(s) failed")
@@ -109,8 +109,8 @@ def _load_checks(month: str, loads: list[tuple]) -> list[Check]:
         checks.append(Check(f"{feed} loads of {month}", n > 0 or feed not in REQUIRED_FEEDS,
                             f"{n} batches passed" if n else "no batch loaded"))
     # the ledgers that hold for the month: the month's own or the latest earlier one
-    loaded = {(feed, source, data_month) for feed, source, _, status, *_, data_month in loads if status == "loaded"}
-    for county in COUNTIES:
+    loaded = {(feed, source, data_month) for feed, source, _, status, *_, data_month in loads if status == LOADED}
+    for county in COUNTY_CODES:
         months = sorted(m for f, s, m in loaded if f == "outlets" and s == county)
         checks.append(Check(f"outlet ledger of {county} holding for {month}", bool(months),
                             f"ledger of {months[-1]}" if months else f"no ledger of {month} or earlier"))
@@ -143,7 +143,7 @@ def rows_per_month() -> int:
     env.globals["return"] = defined.append  # dbt's return(): the macro's value
     macro = (DBT_PROJECT_DIR / "macros" / "indicator_definitions.sql").read_text(encoding="utf-8")
     env.from_string(macro).module.indicator_definitions()
-    return sum(1 if d["city_only"] else 1 + len(COUNTIES) for d in defined[0])
+    return sum(1 if d["city_only"] else 1 + len(COUNTY_CODES) for d in defined[0])
 
 
 @lru_cache(maxsize=2)

@@ -19,17 +19,22 @@ def months_for_run(params: dict, logical_date: datetime | None, run_type: str, a
 
 
 def publish(month: str, acceptance: str | None, run_name: str) -> dict:
-    """Gate, then publish; a blocked gate fails the task without retries, its checks in XCom."""
+    """Gate, then publish; a blocked gate, or no warehouse to publish from, fails the task without
+    retries (the gate's checks in XCom)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     from zhongwei.publish import GateBlocked, publish_month
+    from zhongwei.warehouse.snapshot import NoWarehouse
 
     try:
         r = publish_month(Settings.from_env(), month, acceptance=acceptance, run_name=run_name)
     except GateBlocked as blocked:
         from airflow.sdk import get_current_context
-        from airflow.sdk.exceptions import AirflowFailException
 
         get_current_context()["ti"].xcom_push(key=GATE, value=blocked.gate.to_dict())
         raise AirflowFailException(str(blocked)) from blocked
+    except NoWarehouse as missing:
+        raise AirflowFailException(str(missing)) from missing
     print(f"{month}: revision {r.revision} {r.status} in {r.folder}"
           + (f", {len(r.changes)} values changed" if r.changes else ""))
     return {"month": month, "revision": r.revision, "status": r.status, "folder": str(r.folder),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Iterator
 
 from zhongwei.config import Settings
+from zhongwei.warehouse.snapshot import NoWarehouse
 
 
 @contextlib.contextmanager
@@ -15,7 +16,7 @@ def read_only(settings: Settings, path: Path | None = None) -> Iterator:
 
     path = path or settings.warehouse
     if not path.exists():
-        raise FileNotFoundError(f"no warehouse at {path}: build it first (build_warehouse / zw run)")
+        raise NoWarehouse(f"no warehouse at {path}: build it first (build_warehouse / zw run)")
     con = duckdb.connect(str(path), read_only=True)
     try:
         yield con

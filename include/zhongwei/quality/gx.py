@@ -22,9 +22,26 @@ import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from zhongwei.config import EXPECTATIONS_DIR, Settings
+from zhongwei.feeds.contract import (
+    EVENT_STATES, ITEM_CATEGORIES, ORDER_STATUSES, OUTLET_STATUSES, PACKAGINGS, SERVICES,
+)
+from zhongwei.reference import COMPANY_NAMES, COUNTY_CODES, REGION_CODES
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 DATASOURCE = "lake_batches"
+# The suites' value sets are parameters (`{"$PARAMETER": name}`) filled from the one
+# definition of each list, so a suite never holds a copy that could drift.
+REFERENCE_PARAMETERS: dict[str, list] = {
+    "county_codes": list(COUNTY_CODES),
+    "region_codes": list(REGION_CODES),
+    "courier_companies": list(COMPANY_NAMES),
+    "courier_services": sorted(SERVICES),
+    "item_categories": sorted(ITEM_CATEGORIES),
+    "packagings": sorted(PACKAGINGS),
+    "event_states": sorted(EVENT_STATES),
+    "order_statuses": list(ORDER_STATUSES),
+    "outlet_statuses": sorted(OUTLET_STATUSES),
+}
 
 
 @contextmanager
@@ -91,13 +108,14 @@ class Quality:
         of a second per run, whatever its size); each failing row is traced back
         to its batch, and a failing table-level expectation counts against every
         batch in the frame. The result is stored under `run_name` for Data Docs.
-        `parameters` are the values of the suite's `{"$PARAMETER": name}` arguments.
+        `parameters` are the values of the suite's `{"$PARAMETER": name}` arguments, besides
+        the reference lists (`REFERENCE_PARAMETERS`) every suite may use.
         """
         with _locked(self.root / ".lock"):
             # another task's set-up may have saved the suites again since ours (GX then refuses
             # to run the copy held here): run the definition as it is stored now
             result = self.context.validation_definitions.get(suite).run(
-                batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
+                batch_parameters={"dataframe": frame}, expectation_parameters={**REFERENCE_PARAMETERS, **(parameters or {})},
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [BATCH]},
                 run_id=self._gx.RunIdentifier(run_name=run_name.replace("/", "__")),
             )

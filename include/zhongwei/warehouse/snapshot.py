@@ -90,6 +90,11 @@ class Pinned:
     snapshot: Snapshot
 
 
+class NoWarehouse(FileNotFoundError):
+    """No snapshot has been published yet. Nothing to read until a build succeeds: not a
+    passing condition a retry would wait out (build_warehouse's asset triggers the publication)."""
+
+
 @contextlib.contextmanager
 def pinned(settings: Settings) -> Iterator[Pinned]:
     """The current snapshot, held for a while: a hard link to the file, so that a snapshot
@@ -98,7 +103,7 @@ def pinned(settings: Settings) -> Iterator[Pinned]:
     import duckdb
 
     if not settings.warehouse.exists():
-        raise FileNotFoundError(f"no warehouse snapshot at {settings.warehouse}: build it first "
+        raise NoWarehouse(f"no warehouse snapshot at {settings.warehouse}: build it first "
                                 "(build_warehouse / zw run)")
     pins = settings.warehouse.parent / BUILD_FOLDER / "pins"
     pins.mkdir(parents=True, exist_ok=True)
