@@ -109,10 +109,11 @@ class DagOutcome:
     skipped_tasks: list[str] = field(default_factory=list)  # e.g. a build before every feed has landed
 
 
-def load_dags() -> dict:
+def load_dags(path: Path = PROJECT_ROOT / "dags") -> dict:
+    """The DAGs of the folder (or of one DAG file)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(str(PROJECT_ROOT / "dags"))
+    bag = DagBag(str(path))
     if bag.import_errors:
         raise RuntimeError(f"DAGs failed to import: {bag.import_errors}")
     return bag.dags
