@@ -108,7 +108,8 @@ def dbt_task_group(after, full_refresh: str):
                                      profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"),
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
                                          invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, group_nodes_by_folder=True, emit_datasets=False),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, group_nodes_by_folder=True, emit_datasets=False,
+                                   exclude=["resource_type:exposure"]),  # an exposure is documentation: no task
         operator_args={"full_refresh": full_refresh, "callback": report_build, "emit_datasets": False,
                        "install_deps": False, "deferrable": False, "poke_interval": 2},
     )
