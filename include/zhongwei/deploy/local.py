@@ -288,3 +288,6 @@ def standalone(port: int) -> None:
                 cluster.signal("airflow-standalone", signal.SIGINT)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     cluster.procs["airflow-standalone"].wait(STOP_SECONDS)
+                # what of its group outlived the grace period is killed now: a second, SIGTERM round
+                # (stop_all's) would wait up to 20 s more, which a loaded machine did use up
+                cluster.kill("airflow-standalone")
