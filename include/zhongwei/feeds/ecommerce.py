@@ -15,16 +15,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial, reduce
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from zhongwei.feeds import reasons
 from zhongwei.feeds.categories import category_notes
+from zhongwei.feeds.columns import (
+    Rules, amounts, constant, empty_as_null, instants, matching, per_distinct, rows_of, texts, vetted,
+)
 from zhongwei.feeds.common import (
-    UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, RowError, build_table, file_stamp, nfkc_keys, norm_text,
+    UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, Rejected, RowError, build_table, file_stamp, nfkc_keys, norm_text,
     optional_text, read_file_guarded, required_text, to_count, to_fen, to_instant,
 )
 from zhongwei.feeds.contract import (
@@ -39,7 +45,7 @@ from zhongwei.feeds.divisions import Divisions, default_divisions
 from zhongwei.feeds.jsonfields import obj, optional_object, optional_string, string
 from zhongwei.feeds.pii import Deidentifier, is_masked
 from zhongwei.feeds.readers import (
-    Record, decode_json_object, open_csv, open_jsonl, open_workbook, sheet_records, sheet_rows,
+    Record, TextColumns, csv_columns, decode_json_object, open_csv, open_jsonl, open_workbook, sheet_records, sheet_rows,
 )
 from zhongwei.reference import PLATFORMS
 
@@ -75,6 +81,9 @@ _DOUYIN_STATUS = nfkc_keys(DOUYIN_STATUS)
 _EXPRESS = nfkc_keys(EXPRESS_ALIASES)
 _AFTER_SALES = frozenset(AFTER_SALES_NONE | {AFTER_SALES_PENDING, AFTER_SALES_REFUNDED})
 _EXCEL_TEXT = re.compile(r'^="?(.*?)"?$')
+_STATUS_TYPE = pa.struct([("raw", pa.string()), ("status", pa.string())])
+_HASH_AND_MASK = pa.struct([("hash", pa.string()), ("masked", pa.string())])
+_REGION_TYPE = pa.struct([("province", pa.string()), ("city", pa.string()), ("district", pa.string())])
 
 Notes = list[tuple[str, str]]
 
@@ -253,6 +262,182 @@ def _pdd(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any],
         qty=to_count(cell["商品数量(件)"], "商品数量(件)", minimum=1), amount_fen=paid,
     )
     return order, [line]
+
+
+def _taobao_columns(table: TextColumns, export: _Export, col: Collector) -> dict[str, pa.Table]:
+    """Taobao's rules on whole columns (`zhongwei.feeds.columns`); the same outcome as `_taobao` per record."""
+    cell = table.columns()
+    rules = Rules()
+    written = texts(cell["订单编号"])
+    unwrapped = pc.replace_substring_regex(written, pattern=_EXCEL_TEXT.pattern, replacement=r"\1")
+    order_no = rules.check(vetted(cell["订单编号"], unwrapped,
+                                  pc.match_substring_regex(unwrapped, ORDER_NO_PATTERNS["TAOBAO"].pattern),
+                                  lambda value: _order_no(_excel_text(value), "TAOBAO", "订单编号")))
+    status = rules.check(per_distinct(cell["订单状态"], partial(_status, name="订单状态", mapping=_TAOBAO_STATUS),
+                                      _STATUS_TYPE))
+    goods = rules.check(amounts(cell["买家应付货款"], partial(to_fen, name="买家应付货款")))
+    refund = rules.check(amounts(cell["退款金额"], partial(to_fen, name="退款金额", default=0)))
+    refunded_at = rules.check(instants(cell["退款完成时间"], partial(to_instant, name="退款完成时间", required=False)))
+    shop_id = rules.check(per_distinct(cell["店铺Id"], partial(required_text, name="店铺Id"), pa.string()))
+    created_at = rules.check(instants(cell["订单创建时间"], partial(to_instant, name="订单创建时间")))
+    paid_at = rules.check(instants(cell["订单付款时间"], partial(to_instant, name="订单付款时间", required=False)))
+    shipping = rules.check(amounts(cell["买家应付邮费"], partial(to_fen, name="买家应付邮费", default=0)))
+    paid = rules.check(amounts(cell["买家实际支付金额"], partial(to_fen, name="买家实际支付金额")))
+    qty = rules.check(per_distinct(cell["宝贝总数量"], partial(to_count, name="宝贝总数量", minimum=1), pa.int64()))
+    refunded = pc.is_valid(refunded_at)
+    region = per_distinct(cell["收货地址"], _taobao_region, _REGION_TYPE).values
+    n = len(table)
+    orders = {
+        **_export_columns(table, export), "order_no": order_no, "shop_id": shop_id,
+        **_status_columns(status), "created_at": created_at, "paid_at": paid_at,
+        "goods_fen": goods, "shipping_fen": shipping, "paid_fen": paid,
+        "refund_fen": pc.if_else(refunded, refund, 0), "refund_requested_fen": pc.if_else(refunded, 0, refund),
+        "refunded_at": refunded_at, "is_livestream_order": constant(False, pa.bool_(), n),
+        "member_name_hash": per_distinct(cell["买家会员名"], export.deid.hash, pa.string()).values,
+        **_buyer_columns(cell["收货人姓名"], cell["联系手机"], export.deid),
+        "address_hash": per_distinct(cell["收货地址"], export.deid.hash, pa.string()).values,
+        "province": pc.struct_field(region, 0), "city": pc.struct_field(region, 1),
+        "district": pc.struct_field(region, 2),
+        "express_company": per_distinct(cell["物流公司"], _express, pa.string()).values,
+        "waybill_no": empty_as_null(texts(cell["物流单号"])),
+    }
+    lines = {
+        **_line_columns(orders), "product_name": empty_as_null(texts(cell["宝贝标题"])),
+        "category_text": per_distinct(cell["商品类目"], optional_text, pa.string()).values,
+        "qty": qty, "amount_fen": goods,
+    }
+    return _one_order_per_record(table, col, rules.first_errors(), _columns_table(orders, ORDER_SCHEMA),
+                                 _columns_table(lines, LINE_SCHEMA))
+
+
+def _export_columns(table: TextColumns, export: _Export) -> dict[str, pa.Array]:
+    """The columns every order of one export file shares, and where each came from."""
+    n = len(table)
+    return {"platform": constant(export.platform, pa.string(), n),
+            "export_date": constant(export.export_date, pa.date32(), n),
+            "source_file": constant(export.source_file, pa.string(), n),
+            "source_row": pa.array(table.numbers, pa.int32())}
+
+
+def _status_columns(status: pa.Array) -> dict[str, pa.Array]:
+    return {"status_raw": pc.struct_field(status, 0), "status": pc.struct_field(status, 1)}
+
+
+def _buyer_columns(name: pa.Array, phone: pa.Array, deid: Deidentifier) -> dict[str, pa.Array]:
+    """`_Export.buyer` on whole columns."""
+    names = per_distinct(name, deid.name, _HASH_AND_MASK).values
+    phones = per_distinct(phone, deid.phone, _HASH_AND_MASK).values
+    return {"buyer_name_hash": pc.struct_field(names, 0), "buyer_name_masked": pc.struct_field(names, 1),
+            "buyer_phone_hash": pc.struct_field(phones, 0), "buyer_phone_masked": pc.struct_field(phones, 1)}
+
+
+def _line_columns(orders: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    """An order's only line (line 0) takes its platform, number and export date."""
+    return {"platform": orders["platform"], "order_no": orders["order_no"], "export_date": orders["export_date"],
+            "line_no": constant(0, pa.int32(), len(orders["order_no"]))}
+
+
+def _pdd_columns(table: TextColumns, export: _Export, col: Collector) -> dict[str, pa.Table]:
+    """PDD's rules on whole columns (`zhongwei.feeds.columns`); the same outcome as `_pdd` per record."""
+    cell = table.columns()
+    rules = Rules()
+    order_no = rules.check(matching(cell["订单号"], ORDER_NO_PATTERNS["PDD"].pattern,
+                                    partial(_order_no, platform="PDD", name="订单号")))
+    status = rules.check(per_distinct(cell["订单状态"], partial(_status, name="订单状态", mapping=_PDD_STATUS),
+                                      _STATUS_TYPE))
+    after_sales = rules.check(per_distinct(cell["售后状态"], partial(_after_sales, name="售后状态"), pa.string()))
+    paid = rules.check(amounts(cell["用户实付金额(元)"], partial(to_fen, name="用户实付金额(元)")))
+    refund = rules.check(amounts(cell["退款金额(元)"], partial(to_fen, name="退款金额(元)", default=0)))
+    refunded_at = rules.check(instants(cell["退款时间"], partial(to_instant, name="退款时间", required=False)))
+    paid_at = rules.check(instants(cell["订单成交时间"], partial(to_instant, name="订单成交时间")))
+    shop_id = rules.check(per_distinct(cell["店铺id"], partial(required_text, name="店铺id"), pa.string()))
+    completed_at = rules.check(instants(cell["确认收货时间"], partial(to_instant, name="确认收货时间", required=False)))
+    qty = rules.check(per_distinct(cell["商品数量(件)"], partial(to_count, name="商品数量(件)", minimum=1), pa.int64()))
+    refunded = pc.equal(after_sales, AFTER_SALES_REFUNDED)
+    region = [texts(cell[name]) for name in ("省", "市", "区")]
+    n = len(table)
+    orders = {
+        **_export_columns(table, export), "order_no": order_no, "shop_id": shop_id,
+        **_status_columns(status), "created_at": paid_at, "paid_at": paid_at, "completed_at": completed_at,
+        "goods_fen": paid, "shipping_fen": constant(0, pa.int64(), n), "paid_fen": paid,
+        "refund_fen": pc.if_else(refunded, refund, 0),
+        "refund_requested_fen": pc.if_else(pc.equal(after_sales, AFTER_SALES_PENDING), refund, 0),
+        "refunded_at": pc.if_else(refunded, refunded_at, pa.scalar(None, UTC_TIMESTAMP)),
+        "is_livestream_order": constant(False, pa.bool_(), n),
+        **_buyer_columns(cell["收货人"], cell["手机"], export.deid),
+        "address_hash": _address_hashes(region, [texts(cell["街道"])], export.deid),
+        "province": per_distinct(cell["省"], _place, pa.string()).values,
+        "city": per_distinct(cell["市"], _place, pa.string()).values,
+        "district": per_distinct(cell["区"], _place, pa.string()).values,
+        "express_company": per_distinct(cell["快递公司"], _express, pa.string()).values,
+        "waybill_no": empty_as_null(texts(cell["快递单号"])),
+    }
+    lines = {
+        **_line_columns(orders), "product_name": empty_as_null(texts(cell["商品"])),
+        "product_id": empty_as_null(texts(cell["商品id"])),
+        "category_text": per_distinct(cell["商品类目"], optional_text, pa.string()).values,
+        "qty": qty, "amount_fen": paid,
+    }
+    return _one_order_per_record(
+        table, col, rules.first_errors(), _columns_table(orders, ORDER_SCHEMA), _columns_table(lines, LINE_SCHEMA),
+    )
+
+
+def _columns_table(columns: dict[str, pa.Array], schema: pa.Schema) -> pa.Table:
+    """A table of `schema` from the columns given; the others null."""
+    length = len(next(iter(columns.values())))
+    return pa.table([columns[f.name] if f.name in columns else pa.nulls(length, f.type) for f in schema],
+                    schema=schema)
+
+
+def _address_hashes(region: list[pa.Array], street: list[pa.Array], deid: Deidentifier) -> pa.Array:
+    """`_Export.address_hash` on whole columns: region and street parts joined, hashed once per distinct address."""
+    parts = [empty_as_null(part) for part in (*region, *street)]
+    joined = pc.binary_join_element_wise(*parts, " ", null_handling="skip")
+    has_street = reduce(pc.or_, [pc.is_valid(part) for part in parts[len(region):]])
+    return per_distinct(pc.if_else(has_street, joined, None), deid.hash, pa.string()).values
+
+
+def _one_order_per_record(
+    table: TextColumns, col: Collector, errors: dict[int, RowError], orders: pa.Table, lines: pa.Table,
+) -> dict[str, pa.Table]:
+    """The rows of a file with one order per record: its rejects, repeats and conflicts, in the
+    order `Collector` records them (row by row in file order, then conflicts key by key)."""
+    rejected = dict(table.rejected)
+    for row, error in errors.items():
+        rejected[table.numbers[row]] = Rejected(table.location(row), error.reason, error.detail, table.raw(row))
+    col.rejected.extend(rejected[number] for number in sorted(rejected))
+    good = np.ones(len(table), dtype=bool)
+    good[list(errors)] = False
+    keep = good.copy()
+    key = orders.column("order_no")
+    counts = pc.value_counts(pc.filter(key, good))
+    repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    if len(repeated):
+        content = [name for name in orders.column_names if name != "source_row"]
+        rows = np.flatnonzero(good & pc.is_in(key, repeated).to_numpy(zero_copy_only=False))
+        copies: dict[str, list[int]] = {}
+        for row, order_no in zip(rows.tolist(), key.take(rows).to_pylist()):
+            copies.setdefault(order_no, []).append(row)
+        as_rows = dict(zip(rows.tolist(), zip(rows_of([orders.column(c) for c in content], rows.tolist()),
+                                               rows_of(lines.columns, rows.tolist()))))
+        for order_no, group in copies.items():
+            keep[group[1:]] = False
+            if all(as_rows[row] == as_rows[group[0]] for row in group[1:]):
+                col.duplicates += len(group) - 1
+                continue
+            keep[group[0]] = False
+            where = ", ".join(table.location(row) for row in group)
+            detail = f"order {order_no} occurs {len(group)} times with different values ({where})"
+            col.rejected.extend(Rejected(table.location(row), reasons.CONFLICTING_DUPLICATE, detail, table.raw(row))
+                                for row in group)
+    kept = pa.array(keep)
+    category = lines.column("category_text").filter(kept)
+    for row, text in zip(np.flatnonzero(keep).tolist(), category.to_pylist()):
+        for reason, detail in category_notes(text):
+            col.warnings.append(Rejected(table.location(row), reason, detail, table.raw(row)))
+    col.loaded += int(keep.sum())
+    return {"orders": orders.filter(kept), "order_lines": lines.filter(kept)}
 
 
 # ---------------------------------------------------------------- ZWYP
@@ -475,6 +660,24 @@ def _records(platform: str, path: Path, col: Collector) -> Iterable[Record]:
 _CONVERTERS: dict[str, Converter] = {"TAOBAO": _taobao, "PDD": _pdd, "ZWYP": _zwyp}
 
 
+def _parse_taobao(path: Path, export: _Export, col: Collector) -> dict[str, pa.Table]:
+    table = csv_columns(path, encoding=TAOBAO_ENCODING, columns=TAOBAO_COLUMNS, other_encodings=(PDD_ENCODING,),
+                        pii_columns=TAOBAO_PII_COLUMNS, col=col)
+    return _taobao_columns(table, export, col)
+
+
+def _parse_pdd(path: Path, export: _Export, col: Collector) -> dict[str, pa.Table]:
+    table = csv_columns(path, encoding=PDD_ENCODING, columns=PDD_COLUMNS, other_encodings=(TAOBAO_ENCODING,),
+                        pii_columns=PDD_PII_COLUMNS, col=col)
+    return _pdd_columns(table, export, col)
+
+
+# Platforms parsed on whole columns (`zhongwei.feeds.columns`); the others still record by record.
+_COLUMNAR: dict[str, Callable[[Path, _Export, Collector], dict[str, pa.Table]]] = {
+    "TAOBAO": _parse_taobao, "PDD": _parse_pdd,
+}
+
+
 def parse_platform_file(
     platform: str, path: Path | str, *, deid: Deidentifier | None = None, divisions: Divisions | None = None,
 ) -> ParsedBatch:
@@ -496,6 +699,9 @@ def parse_platform_file(
             divisions=default_divisions() if divisions is None else divisions,
         )
         col = Collector()
+        if platform in _COLUMNAR:
+            tables = _COLUMNAR[platform](path, export, col)
+            return col.finish(tables, **metadata, export_date=export.export_date)
         records = _records(platform, path, col)
         if platform == "DOUYIN":
             tables = _parse_douyin(records, export, col)

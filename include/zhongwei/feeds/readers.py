@@ -12,14 +12,15 @@ import csv
 import io
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
 from zhongwei.feeds import reasons
-from zhongwei.feeds.common import Collector, FileError, RowError, clip, label_text, norm_text, raw_row
+from zhongwei.feeds.common import Collector, FileError, Rejected, RowError, clip, label_text, norm_text, raw_row
 from zhongwei.feeds.pii import redact_json_line
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -79,15 +80,75 @@ def _tabular_records(
         col.arrived += 1
         location = f"{prefix}{number}"
         raw = (lambda v=values: raw_row(v, header, pii_columns))
-        if len(values) != width:
-            detail = f"{len(values)} fields, the header has {width}"
-            col.reject(location, RowError(reasons.MALFORMED_RECORD, detail), raw())
-            continue
-        if undecodable and any(isinstance(v, str) and REPLACEMENT_CHAR in v for v in values):
-            detail = "bytes that are not valid in the file's encoding"
-            col.reject(location, RowError(reasons.MALFORMED_RECORD, detail), raw())
+        error = _shape_error(values, width, undecodable)
+        if error is not None:
+            col.reject(location, error, raw())
             continue
         yield Record(location, number, dict(zip(header, values)), raw)
+
+
+def _shape_error(values: Sequence[object], width: int, undecodable: bool) -> RowError | None:
+    """Why a row cannot be matched to the header, if it cannot."""
+    if len(values) != width:
+        return RowError(reasons.MALFORMED_RECORD, f"{len(values)} fields, the header has {width}")
+    if undecodable and any(isinstance(v, str) and REPLACEMENT_CHAR in v for v in values):
+        return RowError(reasons.MALFORMED_RECORD, "bytes that are not valid in the file's encoding")
+    return None
+
+
+@dataclass
+class TextColumns:
+    """The records of a tabular file as text columns, after the reader's own checks.
+
+    Record `i` (0-based among the records that have the header's shape) is physical
+    row `numbers[i]`; `rejected` holds the rows the reader refused, with their row numbers.
+    """
+
+    header: list[str]
+    prefix: str
+    pii_columns: Collection[str]
+    numbers: list[int] = field(default_factory=list)
+    rows: list[Sequence[object]] = field(default_factory=list)
+    rejected: list[tuple[int, Rejected]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def columns(self) -> dict[str, pa.Array]:
+        """Each header column as an Arrow text column (transposed in C, not per cell)."""
+        if not self.rows:
+            return {name: pa.array([], pa.string()) for name in self.header}
+        return {name: pa.array(cells, pa.string()) for name, cells in zip(self.header, zip(*self.rows))}
+
+    def location(self, record: int) -> str:
+        return f"{self.prefix}{self.numbers[record]}"
+
+    def raw(self, record: int) -> str:
+        return raw_row(self.rows[record], self.header, self.pii_columns)
+
+
+def csv_columns(
+    path: Path, *, encoding: str, columns: Sequence[str], other_encodings: Sequence[str],
+    pii_columns: Collection[str], col: Collector,
+) -> TextColumns:
+    """A CSV export as text columns, after the same file and row checks as `open_csv`."""
+    header, lines, undecodable = _csv_lines(path, encoding, columns, other_encodings)
+    table = TextColumns(header, f"{path.name}:line ", pii_columns)
+    width = len(header)
+    for number, values in _csv_rows(lines):
+        if _blank(values):
+            col.ignored[BLANK] += 1
+            continue
+        col.arrived += 1
+        error = _shape_error(values, width, undecodable)
+        if error is not None:
+            location = f"{table.prefix}{number}"
+            table.rejected.append((number, Rejected(location, error.reason, error.detail,
+                                                    raw_row(values, header, pii_columns))))
+            continue
+        table.numbers.append(number)
+        table.rows.append(values)
+    return table
 
 
 def open_csv(
@@ -100,6 +161,15 @@ def open_csv(
     otherwise missing columns are `schema_mismatch`. Undecodable bytes elsewhere
     only spoil their own row.
     """
+    header, lines, undecodable = _csv_lines(path, encoding, columns, other_encodings)
+    return _tabular_records(_csv_rows(lines), header, f"{path.name}:line ", pii_columns, col,
+                            undecodable=undecodable)
+
+
+def _csv_lines(
+    path: Path, encoding: str, columns: Sequence[str], other_encodings: Sequence[str],
+) -> tuple[list[str], list[str], bool]:
+    """(header, the lines after it, whether any bytes failed to decode), after the file checks."""
     data = path.read_bytes()
     if not data:
         raise FileError(reasons.TRUNCATED_FILE, "the file is empty")
@@ -119,8 +189,7 @@ def open_csv(
             if not missing_columns([norm_text(h) for h in other_header], columns):
                 raise FileError(reasons.WRONG_ENCODING, f"the file is {other}, the contract says {encoding}")
         raise FileError(reasons.SCHEMA_MISMATCH, f"missing columns: {', '.join(missing)}")
-    return _tabular_records(_csv_rows(lines[1:]), header, f"{path.name}:line ", pii_columns, col,
-                            undecodable=REPLACEMENT_CHAR in text)
+    return header, lines[1:], REPLACEMENT_CHAR in text
 
 
 def _csv_rows(lines: list[str]) -> Iterator[tuple[int, Sequence[object]]]:
