@@ -15,7 +15,7 @@ from unittest.mock import patch
 
 import pytest
 
-from zhongwei.feeds import ParsedBatch, ecommerce, parse_platform_file
+from zhongwei.feeds import ParsedBatch, ecommerce, parse_platform_file, readers
 from zhongwei.synth.generate import SynthConfig, generate
 
 from feedkit import DEID, PDD_ROW, TAOBAO_ROW, taobao_cells, write_pdd, write_taobao
@@ -127,3 +127,14 @@ def test_hand_made_spellings_parse_alike(tmp_path: Path, platform: str, write) -
     reasons = {r.reason for r in old.rejected}
     assert {"malformed_record", "bad_amount", "bad_timestamp", "conflicting_duplicate"} <= reasons
     assert old.warnings and old.rows_loaded >= 5
+
+
+@pytest.mark.parametrize("lines", [
+    ["a,b,c", 'd,"e,f', "g,h,i", 'j,"k"x,l', "m,n,o", "", "p\x00q,r"],
+    ['"open', '"open again', "x,y", '"last open'],
+    ['a,"b ""c"" d",e', '"', '""', 'x,"y\u2028', "z"],
+    [],
+])
+def test_one_csv_reader_reads_each_line_as_its_own(lines: list[str]) -> None:
+    """The file-wide reader yields what a reader per line would: an open quote spoils its own line only."""
+    assert list(readers._csv_rows(lines)) == [(n + 2, readers._line_fields(line)) for n, line in enumerate(lines)]
