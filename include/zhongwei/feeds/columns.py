@@ -1,10 +1,11 @@
-"""Contract rules on whole columns: the engine the CSV order exports are parsed with.
+"""Contract rules on whole columns: the engine the CSV and JSON Lines order exports are parsed with.
 
-A file becomes one Arrow text column per contract column, and each rule runs once
-over a column (Arrow compute is the engine):
+A file becomes one Arrow column per contract column (per JSON field: `typed`), and
+each rule runs once over a column (Arrow compute is the engine):
 
-- vectorised where Arrow expresses the rule: the common timestamp spelling
-  (`2025-03-04 12:30:00`) is parsed by `strptime` and shifted to UTC in one pass;
+- vectorised where Arrow expresses the rule: the common timestamp spellings
+  (`2025-03-04 12:30:00`, `2025-03-04T12:30:00+08:00`) are parsed by `strptime`
+  and shifted to UTC in one pass;
 - otherwise once per *distinct* cell value, with the very scalar rule of
   `zhongwei.feeds.common` (`to_fen`, `to_instant`, `norm_text`, ...). Statuses,
   amounts, shops and regions repeat thousands of times in a file, so this is a
@@ -20,6 +21,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -30,15 +32,18 @@ from zhongwei.feeds.common import UTC_TIMESTAMP, RowError, norm_text
 
 # What `str.strip()` strips, so that Arrow trims exactly what the scalar rules trim.
 PY_WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
-# The spelling nearly every timestamp arrives in; anything else takes the scalar rule.
-_COMMON_TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+# The spellings nearly every timestamp arrives in: local `2025-03-04 12:30:00` (the CSV
+# exports) and ISO 8601 with an offset `2025-03-04T12:30:00+08:00` (JSON); anything else
+# (and any offset `datetime.fromisoformat` would refuse) takes the scalar rule.
+_COMMON_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}([+-]([01]\d|2[0-3]):[0-5]\d)?$"
 _COMMON_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+_LOCAL_TIME_CHARS = 19  # 2025-03-04 12:30:00
+_LOCAL_OFFSET = "+08:00"
 # Amounts Arrow converts exactly (decimal128, never a float): digits, at most two places.
 _PLAIN_AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"
 _CENTS = pa.decimal128(18, 2)
 # Local times from 1992 on are UTC+8 (Asia/Shanghai kept summer time until 1991).
 _FIXED_OFFSET_YEARS = (1992, 2100)
-_LOCAL_OFFSET_US = 8 * 3600 * 1_000_000
 
 
 @dataclass
@@ -50,8 +55,11 @@ class Checked:
 
 
 def per_distinct(cells: pa.Array, rule: Callable[[Any], Any], type_: pa.DataType) -> Checked:
-    """`rule` applied once to each distinct cell value; its RowErrors become the failing rows'."""
-    encoded = cells.dictionary_encode()
+    """`rule` applied once to each distinct cell value; its RowErrors become the failing rows'.
+
+    Null is a value too (a JSON field that is null or absent): the rule says what it means.
+    """
+    encoded = cells.dictionary_encode(null_encoding="encode")
     outcomes, failed = [], {}
     for code, value in enumerate(encoded.dictionary.to_pylist()):
         try:
@@ -101,19 +109,26 @@ def vetted(cells: pa.Array, fast: pa.Array, accepted: pa.Array, rule: Callable[[
 def instants(cells: pa.Array, rule: Callable[[Any], Any]) -> Checked:
     """A timestamp column as UTC; `rule` is the scalar `to_instant` with the column's options.
 
-    Cells in the common local spelling are parsed in Arrow; the rest (offsets, other
-    spellings, empties, mistakes) take `rule` once per distinct value.
+    Cells in the common spellings (local, or ISO 8601 with an offset) are parsed in
+    Arrow; the rest (other spellings, empties, mistakes) take `rule` once per distinct value.
     """
     common = pc.fill_null(pc.match_substring_regex(cells, _COMMON_TIMESTAMP), False)
-    parsed = pc.strptime(pc.if_else(common, cells, None), format=_COMMON_TIMESTAMP_FORMAT, unit="us",
-                         error_is_null=True)
+    spelled = pc.if_else(common, cells, None)
+    local = pc.replace_substring(pc.utf8_slice_codeunits(spelled, 0, _LOCAL_TIME_CHARS), "T", " ", max_replacements=1)
+    parsed = pc.strptime(local, format=_COMMON_TIMESTAMP_FORMAT, unit="us", error_is_null=True)
+    # A time without offset is Shanghai's, +08:00 in the years taken here.
+    written = pc.utf8_slice_codeunits(spelled, _LOCAL_TIME_CHARS)
+    offset = pc.if_else(pc.equal(written, ""), _LOCAL_OFFSET, written)
+    minutes = pc.add(pc.multiply(pc.utf8_slice_codeunits(offset, 1, 3).cast(pa.int64()), 60),
+                     pc.utf8_slice_codeunits(offset, 4, 6).cast(pa.int64()))
+    offset_us = pc.multiply(pc.if_else(pc.starts_with(offset, "-"), pc.negate(minutes), minutes), 60_000_000)
     years = pc.year(parsed)
     accepted = pc.and_(
         pc.and_(pc.greater_equal(years, _FIXED_OFFSET_YEARS[0]), pc.less(years, _FIXED_OFFSET_YEARS[1])),
         # Arrow's strptime rolls 2025-02-30 over to March: only a value that prints back as written is taken.
-        pc.equal(pc.strftime(parsed.cast(pa.timestamp("s")), format=_COMMON_TIMESTAMP_FORMAT), cells),
+        pc.equal(pc.strftime(parsed.cast(pa.timestamp("s")), format=_COMMON_TIMESTAMP_FORMAT), local),
     )
-    utc = pc.subtract(parsed.cast(pa.int64()), _LOCAL_OFFSET_US).cast(UTC_TIMESTAMP)
+    utc = pc.subtract(parsed.cast(pa.int64()), offset_us).cast(UTC_TIMESTAMP)
     return vetted(cells, utc, accepted, rule)
 
 
@@ -133,6 +148,100 @@ def matching(cells: pa.Array, pattern: str, rule: Callable[[Any], Any]) -> Check
     """Text cells that match `pattern` (RE2, ASCII classes) once normalised; the rest take `rule`."""
     normalized = texts(cells)
     return vetted(cells, normalized, pc.match_substring_regex(normalized, pattern), rule)
+
+
+def counts(cells: pa.Array, rule: Callable[[Any], Any], *, minimum: int = 1) -> Checked:
+    """An integer column: whole numbers of at least `minimum` pass in Arrow; the rest take `rule` (`to_count`)."""
+    return vetted(cells, cells, pc.greater_equal(cells, minimum), rule)
+
+
+def optional_texts(cells: pa.Array, rule: Callable[[Any], Any] | None = None) -> Checked:
+    """`optional_text` of every cell; it never fails (`rule` only completes `typed`'s signature)."""
+    return Checked(empty_as_null(texts(cells)))
+
+
+def flagged(mask: pa.Array, error: RowError) -> Checked:
+    """A rule across columns, vectorised: every row `mask` holds fails with `error`."""
+    rows = np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+    return Checked(mask, dict.fromkeys(rows.tolist(), error))
+
+
+# ---------------------------------------------------------------- decoded JSON
+
+# The JSON type (as json.loads gives it) of the values an Arrow column of each type holds.
+_JSON_TYPES: dict[pa.DataType, type] = {pa.string(): str, pa.int64(): int}
+
+
+def typed(values: Sequence[Any], type_: pa.DataType, check: Callable[..., Checked],
+          rule: Callable[[Any], Any]) -> Checked:
+    """A decoded JSON field: `check(cells, rule=rule)` on its values of the JSON type `type_` holds.
+
+    Any other value (a number where a string is due, a bool for an integer, an
+    object) has no place in that column: it takes the scalar `rule` itself, as the
+    record parser does, so its reason and detail text are the record parser's.
+    """
+    kind = _JSON_TYPES[type_]
+    odd = {}
+    if not set(map(type, values)) <= {kind, type(None)}:  # in C: the usual column holds nothing odd
+        odd = {row: value for row, value in enumerate(values) if value is not None and type(value) is not kind}
+        values = [None if row in odd else value for row, value in enumerate(values)]
+    checked = check(pa.array(values, type_), rule=rule)
+    if not odd:
+        return checked
+    errors = {row: error for row, error in checked.errors.items() if row not in odd}
+    outcomes = []
+    for row, value in odd.items():
+        try:
+            outcomes.append(rule(value))
+        except RowError as error:
+            outcomes.append(None)
+            errors[row] = error
+    # take, not replace_with_mask: that has no kernel for structs (statuses)
+    picks = np.arange(len(values))
+    picks[list(odd)] = len(values) + np.arange(len(odd))
+    merged = pa.concat_arrays([checked.values, pa.array(outcomes, checked.values.type)])
+    return Checked(merged.take(pa.array(picks)), errors)
+
+
+def each(values: Sequence[Any], rule: Callable[[Any], Any], failed: Any) -> tuple[list[Any], Checked]:
+    """`rule` on every value in Python, for what no Arrow column holds (JSON text, lists of objects).
+
+    Its outcomes, `failed` where it raised, and the failures as a check.
+    """
+    outcomes, errors = [], {}
+    for row, value in enumerate(values):
+        try:
+            outcomes.append(rule(value))
+        except RowError as error:
+            outcomes.append(failed)
+            errors[row] = error
+    return outcomes, Checked(pa.nulls(len(values)), errors)
+
+
+def objects(values: Sequence[Any], rule: Callable[[Any], Any]) -> tuple[list[dict[str, Any]], Checked]:
+    """A JSON field of objects: each object ({} where there is none) and `rule`'s verdict on the rest."""
+    holders = [value if type(value) is dict else {} for value in values]
+    others = [row for row, value in enumerate(values) if type(value) is not dict]
+    errors = {}
+    for row in others:
+        try:
+            rule(values[row])
+        except RowError as error:
+            errors[row] = error
+    return holders, Checked(pa.nulls(len(values)), errors)
+
+
+def fields(records: Sequence[dict[str, Any]], key: str) -> list[Any]:
+    """One field of every decoded record (None where it is absent)."""
+    return list(map(dict.get, records, repeat(key)))  # in C, not a Python loop
+
+
+def first_of_owner(errors: dict[int, RowError], owner: np.ndarray) -> Checked:
+    """Errors of nested rows (an order's lines) as their owners' errors: each owner's first, in row order."""
+    first: dict[int, RowError] = {}
+    for row in sorted(errors):
+        first.setdefault(int(owner[row]), errors[row])
+    return Checked(pa.nulls(0), first)
 
 
 class Rules:

@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 from zhongwei.feeds import reasons
 from zhongwei.feeds.categories import category_notes
 from zhongwei.feeds.columns import (
-    Rules, amounts, constant, empty_as_null, instants, matching, per_distinct, rows_of, texts, vetted,
+    Checked, Rules, amounts, constant, counts, each, empty_as_null, fields, first_of_owner, flagged, instants,
+    matching, objects, optional_texts, per_distinct, rows_of, texts, typed, vetted,
 )
 from zhongwei.feeds.common import (
     UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, Rejected, RowError, build_table, file_stamp, nfkc_keys, norm_text,
@@ -42,10 +43,11 @@ from zhongwei.feeds.contract import (
     TAOBAO_STATUS, ZWYP_CHANNELS, ZWYP_STATUS,
 )
 from zhongwei.feeds.divisions import Divisions, default_divisions
-from zhongwei.feeds.jsonfields import obj, optional_object, optional_string, string
+from zhongwei.feeds.jsonfields import obj, of_value, optional_object, optional_string, string
 from zhongwei.feeds.pii import Deidentifier, is_masked
 from zhongwei.feeds.readers import (
-    Record, TextColumns, csv_columns, decode_json_object, open_csv, open_jsonl, open_workbook, sheet_records, sheet_rows,
+    JsonLines, Record, TextColumns, csv_columns, decode_json_object, jsonl_lines, open_csv, open_jsonl, open_workbook,
+    sheet_records, sheet_rows,
 )
 from zhongwei.reference import PLATFORMS
 
@@ -399,10 +401,16 @@ def _address_hashes(region: list[pa.Array], street: list[pa.Array], deid: Deiden
 
 
 def _one_order_per_record(
-    table: TextColumns, col: Collector, errors: dict[int, RowError], orders: pa.Table, lines: pa.Table,
+    table: TextColumns | JsonLines, col: Collector, errors: dict[int, RowError], orders: pa.Table, lines: pa.Table,
+    owner: np.ndarray | None = None,
 ) -> dict[str, pa.Table]:
     """The rows of a file with one order per record: its rejects, repeats and conflicts, in the
-    order `Collector` records them (row by row in file order, then conflicts key by key)."""
+    order `Collector` records them (row by row in file order, then conflicts key by key).
+
+    `owner` is the order row of each line, in order (ZWYP orders have several); without
+    it line `i` is order `i`'s only line. A repeat is the same order with the same lines.
+    """
+    owner = np.arange(len(table)) if owner is None else owner
     rejected = dict(table.rejected)
     for row, error in errors.items():
         rejected[table.numbers[row]] = Rejected(table.location(row), error.reason, error.detail, table.raw(row))
@@ -419,8 +427,12 @@ def _one_order_per_record(
         copies: dict[str, list[int]] = {}
         for row, order_no in zip(rows.tolist(), key.take(rows).to_pylist()):
             copies.setdefault(order_no, []).append(row)
-        as_rows = dict(zip(rows.tolist(), zip(rows_of([orders.column(c) for c in content], rows.tolist()),
-                                               rows_of(lines.columns, rows.tolist()))))
+        their_lines = np.flatnonzero(np.isin(owner, rows))
+        lines_of: dict[int, list[tuple[object, ...]]] = {}
+        for row, line in zip(owner[their_lines].tolist(), rows_of(lines.columns, their_lines.tolist())):
+            lines_of.setdefault(row, []).append(line)
+        as_rows = {row: (order, lines_of.get(row)) for row, order in
+                   zip(rows.tolist(), rows_of([orders.column(c) for c in content], rows.tolist()))}
         for order_no, group in copies.items():
             keep[group[1:]] = False
             if all(as_rows[row] == as_rows[group[0]] for row in group[1:]):
@@ -431,31 +443,57 @@ def _one_order_per_record(
             detail = f"order {order_no} occurs {len(group)} times with different values ({where})"
             col.rejected.extend(Rejected(table.location(row), reasons.CONFLICTING_DUPLICATE, detail, table.raw(row))
                                 for row in group)
-    kept = pa.array(keep)
-    category = lines.column("category_text").filter(kept)
-    for row, text in zip(np.flatnonzero(keep).tolist(), category.to_pylist()):
+    kept_lines = pa.array(keep[owner])
+    category = lines.column("category_text").filter(kept_lines)
+    for row, text in zip(owner[keep[owner]].tolist(), category.to_pylist()):
         for reason, detail in category_notes(text):
             col.warnings.append(Rejected(table.location(row), reason, detail, table.raw(row)))
     col.loaded += int(keep.sum())
-    return {"orders": orders.filter(kept), "order_lines": lines.filter(kept)}
+    return {"orders": orders.filter(pa.array(keep)), "order_lines": lines.filter(kept_lines)}
 
 
 # ---------------------------------------------------------------- ZWYP
 
+_PICKUP_WITHOUT_OUTLET = "a store_pickup order without pickup_outlet_id"
+# Order numbers the columnar path takes as they are: printable ASCII without spaces (RE2's
+# \S is ASCII-only, Python's is not: anything else takes `_order_no`).
+_PLAIN_ZWYP_ORDER_NO = r"^[!-~]+$"
+
+
+def _zwyp_order_no(value: object) -> str:
+    return _order_no(of_value(string, "order_id")(value), "ZWYP", "order_id")
+
+
+def _zwyp_status(value: object) -> tuple[str, str]:
+    return _status(of_value(string, "status")(value), "status", ZWYP_STATUS)
+
+
+def _zwyp_channel(value: object) -> str:
+    channel = of_value(string, "channel")(value)
+    if channel not in ZWYP_CHANNELS:
+        raise RowError(reasons.MALFORMED_RECORD, f"channel {channel!r} is not one of {sorted(ZWYP_CHANNELS)}")
+    return channel
+
+
+def _zwyp_items(value: object) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not value or not all(isinstance(i, dict) for i in value):
+        raise RowError(reasons.MALFORMED_RECORD, "items must be a non-empty list of objects")
+    return value
+
+
+def _zwyp_area_code(divisions: Divisions, code: str | None) -> str | None:
+    return divisions.check(code, "ship_to.area_code") if code else None
+
 
 def _zwyp(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     data = decode_json_object(record.data)
-    order_no = _order_no(string(data, "order_id"), "ZWYP", "order_id")
-    status_raw, status = _status(string(data, "status"), "status", ZWYP_STATUS)
-    channel = string(data, "channel")
-    if channel not in ZWYP_CHANNELS:
-        raise RowError(reasons.MALFORMED_RECORD, f"channel {channel!r} is not one of {sorted(ZWYP_CHANNELS)}")
+    order_no = _zwyp_order_no(data.get("order_id"))
+    status_raw, status = _zwyp_status(data.get("status"))
+    channel = _zwyp_channel(data.get("channel"))
     pickup_outlet = optional_string(data, "pickup_outlet_id")
     if channel == STORE_PICKUP_CHANNEL and pickup_outlet is None:
-        raise RowError(reasons.MALFORMED_RECORD, "a store_pickup order without pickup_outlet_id")
-    items = data.get("items")
-    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-        raise RowError(reasons.MALFORMED_RECORD, "items must be a non-empty list of objects")
+        raise RowError(reasons.MALFORMED_RECORD, _PICKUP_WITHOUT_OUTLET)
+    items = _zwyp_items(data.get("items"))
     lines = []
     for line_no, item in enumerate(items):
         qty = to_count(item.get("qty"), "items.qty", minimum=1, ints_only=True)
@@ -482,11 +520,100 @@ def _zwyp(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any]
         refunded_at=refunded_at, channel=channel,
         **export.buyer(optional_string(buyer, "name"), optional_string(buyer, "phone")),
         address_hash=export.deid.hash(optional_string(ship_to, "address")),
-        ship_to_area_code=export.divisions.check(area_code, "ship_to.area_code") if area_code else None,
+        ship_to_area_code=_zwyp_area_code(export.divisions, area_code),
         express_company=_express(optional_string(express, "company")),
         waybill_no=optional_string(express, "waybill_no"), pickup_outlet_id=pickup_outlet,
     )
     return order, lines
+
+
+def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str, pa.Table]:
+    """ZWYP's rules on whole columns; the same outcome as `_zwyp` per line.
+
+    Lines are decoded by json.loads (in C); each field's values then form an Arrow
+    column (`typed`: values of another JSON type take the scalar rule), checked in
+    the order `_zwyp` checks them, an order's items (one row per line) in between.
+    """
+    rules = Rules()
+    data, decoded = each(table.lines, decode_json_object, {})
+    rules.check(decoded)
+
+    def text(records: list[dict[str, Any]], key: str, check: Callable[..., Checked] = optional_texts,
+             rule: Callable[[Any], Any] | None = None) -> pa.Array:
+        """A string field checked (by default `optional_string`'s rule, vectorised)."""
+        return rules.check(typed(fields(records, key), pa.string(), check, rule or of_value(optional_string, key)))
+
+    def amount(key: str) -> pa.Array:
+        return text(data, key, amounts, partial(to_fen, name=key, strings_only=True))
+
+    def instant(key: str, **options: Any) -> pa.Array:
+        return text(data, key, instants, partial(to_instant, name=key, **options))
+
+    order_no = text(data, "order_id", partial(matching, pattern=_PLAIN_ZWYP_ORDER_NO), _zwyp_order_no)
+    status = text(data, "status", partial(per_distinct, type_=_STATUS_TYPE), _zwyp_status)
+    channel = text(data, "channel", partial(per_distinct, type_=pa.string()), _zwyp_channel)
+    pickup_outlet = text(data, "pickup_outlet_id")
+    rules.check(flagged(pc.and_(pc.equal(channel, STORE_PICKUP_CHANNEL), pc.is_null(pickup_outlet)),
+                        RowError(reasons.MALFORMED_RECORD, _PICKUP_WITHOUT_OUTLET)))
+    items, listed = each(fields(data, "items"), _zwyp_items, [])
+    rules.check(listed)
+    owner = np.repeat(np.arange(len(items)), [len(its) for its in items])
+    item = [i for its in items for i in its]
+    line_rules = Rules()
+    qty = line_rules.check(typed(fields(item, "qty"), pa.int64(), counts,
+                                 partial(to_count, name="items.qty", minimum=1, ints_only=True)))
+    unit_price = line_rules.check(typed(fields(item, "unit_price"), pa.string(), amounts,
+                                        partial(to_fen, name="items.unit_price", strings_only=True)))
+    product = {column: line_rules.check(typed(fields(item, key), pa.string(), optional_texts,
+                                              of_value(optional_string, key)))
+               for column, key in (("product_name", "name"), ("product_id", "sku"), ("category_text", "category"))}
+    rules.check(first_of_owner(line_rules.first_errors(), owner))
+    refunded = amount("amount_refunded")
+    refunded_at = instant("refunded_at", required=False)
+    buyer, checked = objects(fields(data, "buyer"), of_value(obj, "buyer"))
+    rules.check(checked)
+    ship_to, checked = objects(fields(data, "ship_to"), of_value(optional_object, "ship_to"))
+    rules.check(checked)
+    area_code = text(ship_to, "area_code")
+    express, checked = objects(fields(data, "express"), of_value(optional_object, "express"))
+    rules.check(checked)
+    shop_id = text(data, "shop_id", partial(per_distinct, type_=pa.string()), of_value(string, "shop_id"))
+    created_at = instant("created_at")
+    paid_at = instant("paid_at", required=False)
+    shipping = amount("shipping_fee")
+    paid = amount("amount_paid")
+    buyer_name, buyer_phone = text(buyer, "name"), text(buyer, "phone")
+    address = text(ship_to, "address")
+    area_code = rules.check(per_distinct(area_code, partial(_zwyp_area_code, export.divisions), pa.string()))
+    express_company = text(express, "company")
+    waybill_no = text(express, "waybill_no")
+
+    amount_fen = pc.multiply(qty, unit_price)
+    goods = np.zeros(len(table), dtype=np.int64)
+    np.add.at(goods, owner, pc.fill_null(amount_fen, 0).to_numpy(zero_copy_only=False))
+    orders = {
+        **_export_columns(table, export), "order_no": order_no, "shop_id": shop_id,
+        **_status_columns(status), "created_at": created_at, "paid_at": paid_at,
+        "goods_fen": pa.array(goods), "shipping_fen": shipping, "paid_fen": paid,
+        "refund_fen": pc.if_else(pc.is_valid(refunded_at), refunded, 0),
+        "refund_requested_fen": constant(0, pa.int64(), len(table)), "refunded_at": refunded_at,
+        "channel": channel, "is_livestream_order": pc.equal(channel, LIVESTREAM_CHANNEL),
+        **_buyer_columns(buyer_name, buyer_phone, export.deid),
+        "address_hash": per_distinct(address, export.deid.hash, pa.string()).values,
+        "ship_to_area_code": area_code,
+        "express_company": per_distinct(express_company, _express, pa.string()).values,
+        "waybill_no": waybill_no, "pickup_outlet_id": pickup_outlet,
+    }
+    at = pa.array(owner, pa.int64())
+    lines = {
+        "platform": constant(export.platform, pa.string(), len(item)), "order_no": order_no.take(at),
+        # a line's place in its order: its row less its order's first line's row
+        "line_no": pa.array(np.arange(len(item)) - np.searchsorted(owner, owner), pa.int32()),
+        "export_date": constant(export.export_date, pa.date32(), len(item)),
+        **product, "qty": qty, "unit_price_fen": unit_price, "amount_fen": amount_fen,
+    }
+    return _one_order_per_record(table, col, rules.first_errors(), _columns_table(orders, ORDER_SCHEMA),
+                                 _columns_table(lines, LINE_SCHEMA), owner)
 
 
 # ---------------------------------------------------------------- DOUYIN
@@ -672,9 +799,13 @@ def _parse_pdd(path: Path, export: _Export, col: Collector) -> dict[str, pa.Tabl
     return _pdd_columns(table, export, col)
 
 
+def _parse_zwyp(path: Path, export: _Export, col: Collector) -> dict[str, pa.Table]:
+    return _zwyp_columns(jsonl_lines(path, col), export, col)
+
+
 # Platforms parsed on whole columns (`zhongwei.feeds.columns`); the others still record by record.
 _COLUMNAR: dict[str, Callable[[Path, _Export, Collector], dict[str, pa.Table]]] = {
-    "TAOBAO": _parse_taobao, "PDD": _parse_pdd,
+    "TAOBAO": _parse_taobao, "PDD": _parse_pdd, "ZWYP": _parse_zwyp,
 }
 
 

@@ -5,7 +5,7 @@ string is due is a malformed record, not something to coerce.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from zhongwei.feeds import reasons
@@ -57,3 +57,8 @@ def obj(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if value is None:
         raise RowError(reasons.MALFORMED_RECORD, f"{key} is missing")
     return value
+
+
+def of_value(rule: Callable[..., Any], key: str, **options: Any) -> Callable[[object], Any]:
+    """A field rule as a rule of the field's value alone (for a column of them): the same checks and texts."""
+    return lambda value: rule({key: value}, key, **options)

@@ -270,6 +270,52 @@ def open_jsonl(path: Path, col: Collector, *, other_encodings: Sequence[str] = (
     cut line) only spoil their own line. Lines are split on newlines only (JSON
     strings may hold U+2028, which `splitlines` would break on). An empty file is a day without records, not an error.
     """
+    return _jsonl_records(path.name, _jsonl_lines(path, other_encodings), col)
+
+
+def _jsonl_records(name: str, lines: list[str], col: Collector) -> Iterator[Record]:
+    for number, line in _nonblank_lines(lines, col):
+        yield Record(f"{name}:line {number}", number, line, lambda t=line: jsonl_raw(t))
+
+
+@dataclass
+class JsonLines:
+    """The non-blank lines of a JSON Lines file (not yet decoded), after `open_jsonl`'s file checks.
+
+    Record `i` is physical line `numbers[i]`; the reader rejects no line itself.
+    """
+
+    prefix: str
+    numbers: list[int] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, Rejected]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def location(self, record: int) -> str:
+        return f"{self.prefix}{self.numbers[record]}"
+
+    def raw(self, record: int) -> str:
+        return jsonl_raw(self.lines[record])
+
+
+def jsonl_lines(path: Path, col: Collector, *, other_encodings: Sequence[str] = ("gb18030",)) -> JsonLines:
+    """A JSON Lines file's records as text, after the same file and line checks as `open_jsonl`."""
+    table = JsonLines(f"{path.name}:line ")
+    for number, line in _nonblank_lines(_jsonl_lines(path, other_encodings), col):
+        table.numbers.append(number)
+        table.lines.append(line)
+    return table
+
+
+def jsonl_raw(line: str) -> str:
+    """A JSON line as a quarantine shows it: redacted and clipped."""
+    return clip(redact_json_line(line) or "")
+
+
+def _jsonl_lines(path: Path, other_encodings: Sequence[str]) -> list[str]:
+    """The file's lines as text, after the file checks (see `open_jsonl`)."""
     data = path.read_bytes().removeprefix(UTF8_BOM)
     chunks = data.split(b"\n")
     if chunks and not chunks[-1]:
@@ -293,16 +339,17 @@ def open_jsonl(path: Path, col: Collector, *, other_encodings: Sequence[str] = (
             except UnicodeDecodeError:
                 continue
             raise FileError(reasons.WRONG_ENCODING, f"the file is {other}, the contract says UTF-8")
-    return _jsonl_records(path.name, lines, col)
+    return lines
 
 
-def _jsonl_records(name: str, lines: list[str], col: Collector) -> Iterator[Record]:
+def _nonblank_lines(lines: list[str], col: Collector) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line; blank ones are counted as ignored."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             col.ignored[BLANK] += 1
             continue
         col.arrived += 1
-        yield Record(f"{name}:line {number}", number, line, lambda t=line: clip(redact_json_line(t) or ""))
+        yield number, line
 
 
 def _refuse_constant(name: str) -> None:
