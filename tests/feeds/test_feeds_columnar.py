@@ -6,12 +6,14 @@ brings conflicting copies and the lost files), and a hand-made file of the
 spellings a generator does not write (full-width digits, exotic whitespace,
 offsets, Chinese dates, summer time before 1992, open quotes, other scripts'
 digits; for JSON Lines, values of the wrong JSON type, NaN, broken and non-object
-lines). Tables, quarantine entries (location, reason, detail, masked raw),
+lines; for Douyin's sheet also numbers, serials and dates as cells, and its
+whole-order rules). Tables, quarantine entries (location, reason, detail, masked raw),
 warnings, counts and file errors must be equal. It goes when the record parsers do.
 """
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 from unittest.mock import patch
 
@@ -21,7 +23,10 @@ from zhongwei.feeds import ParsedBatch, ecommerce, parse_platform_file, readers
 from zhongwei.synth.defects import FILE_KINDS
 from zhongwei.synth.generate import SynthConfig, generate
 
-from feedkit import DEID, PDD_ROW, TAOBAO_ROW, ZWYP_ORDER, taobao_cells, variant, write_jsonl, write_pdd, write_taobao
+from feedkit import (
+    DEID, DOUYIN_LINE, PDD_ROW, TAOBAO_ROW, ZWYP_ORDER, taobao_cells, variant, write_douyin, write_jsonl, write_pdd,
+    write_taobao,
+)
 
 COLUMNAR = sorted(ecommerce._COLUMNAR)
 
@@ -190,9 +195,47 @@ def _zwyp_hostile(path: Path) -> Path:
     return path
 
 
+def _douyin_hostile(path: Path) -> Path:
+    """Cells as a sheet holds them: numbers as floats and ints, serials, dates, text dates, empties."""
+    def line(order: str, sub: str, **cells: object) -> dict[str, object]:
+        return {**DOUYIN_LINE, "主订单编号": f"69234812345678{order}", "子订单编号": f"69234812345678{sub}", **cells}
+
+    lines = [
+        line("00100", "00101", 商品数量=2.0, 商品单价=39.9, 订单应付金额=79.8, 运费=6),
+        line("00100", "00102", 商品数量=1, 商品单价="12.50", 订单应付金额="１２.５０", 运费=0.0, 店铺ID=4410928.0,
+             售后状态="退款中", 退款金额=5.5),
+        line("00100", "00103", 售后状态="退款成功", 退款金额=3, 退款时间=datetime(2025, 3, 5, 10, 0), 直播间ID=""),
+        line("00100", "00104", 售后状态="退款成功", 退款金额="4.00", 退款时间="2025/3/6 9:05", 运费=None),
+        line("00200", "00201", 订单提交时间=45720.5, 支付完成时间=datetime(2025, 3, 4, 20, 0), 订单完成时间=date(2025, 3, 6),
+             退款时间=45722.25, 售后状态="退款成功", 退款金额=12.345),
+        line("00300", "00301", 订单提交时间="2025年3月4日", 支付完成时间="2025-03-04T12:00:00+08:00",
+             订单完成时间="20250305T101500", 直播间ID="", 流量来源="", 收件人="李\u2003娜"),
+        line("00300", "00302", 订单提交时间="2025-03-04 08:00", 直播间ID="", 流量来源="商品卡", 商品类目="新类目"),
+        line("00400", "00401", 直播间ID="", 流量来源="其他来源", 支付完成时间="", 商品类目=None),
+        line("00500", "00501", 直播间ID="", 流量来源="短视频"), line("00500", "00502", 直播间ID="7345002", 流量来源="搜索"),
+        line("00600", "00601"), line("00600", "00602", 店铺ID="9999999"), line("00600", "00603"),
+        line("00700", "00701"), line("00700", "00702", 订单提交时间="2025-02-30 10:00:00"), line("00700", "00703"),
+        line("00800", "00801", 街道="", 详细地址="", 省="*"), line("00800", "00801", 街道="", 详细地址="", 省="*"),
+        line("00900", "00901"), line("00900", "00902", 收件人="王芳"), line("00900", "00902"), line("00900", "00903"),
+        {c: None for c in DOUYIN_LINE},
+        line("01000", "01001", 商品数量=0), line("01100", "01101", 商品单价=-1.0, 订单状态="未知状态"),
+        line("01200", "01201", 订单应付金额="1.234"), line("01300", "01301", 运费=True),
+        line("01400", "01401", 订单提交时间="1991-06-01 10:00:00"), line("01500", "01501", 订单提交时间="2025-03-04 24:00:00"),
+        line("01600", "01601", 订单提交时间=0.0), line("01700", "01701", 支付完成时间=True),
+        line("01800", "01801", 售后状态="bogus"), line("01900", "01901", 商品ID=1e17, 商品数量=0),
+        line("02000", "02001", 子订单编号="69234812345678x"), line("02000", "02002"),
+        {**DOUYIN_LINE, "主订单编号": 6.923481234567890e18}, {**DOUYIN_LINE, "主订单编号": ""},
+        {**DOUYIN_LINE, "主订单编号": 6923481234567890, "子订单编号": 6923481234567891.0},
+        line("02100", "02101", 订单提交时间="2025-03-04T20:15:01Z", 快递公司="中通", 区="浦东新区\u3000"),
+        line("02200", "02201", 详细地址=13812345678, 收件人手机号=13812345678.0, 省=None),
+        line("02300", "02301", 商品单价=1e30, 退款时间="soon"), line("02400", "02401", 订单提交时间=-0.0),
+    ]
+    return write_douyin(path, lines)
+
+
 @pytest.mark.parametrize("platform, write, name", [
     ("PDD", _pdd_hostile, "orders_20250304.csv"), ("TAOBAO", _taobao_hostile, "orders_20250304.csv"),
-    ("ZWYP", _zwyp_hostile, "orders_20250304.jsonl"),
+    ("DOUYIN", _douyin_hostile, "orders_20250304.xlsx"), ("ZWYP", _zwyp_hostile, "orders_20250304.jsonl"),
 ])
 def test_hand_made_spellings_parse_alike(tmp_path: Path, platform: str, write, name: str) -> None:
     path = write(tmp_path / platform / name)

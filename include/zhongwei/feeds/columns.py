@@ -1,7 +1,9 @@
-"""Contract rules on whole columns: the engine the CSV and JSON Lines order exports are parsed with.
+"""Contract rules on whole columns: the engine the order exports are parsed with.
 
-A file becomes one Arrow column per contract column (per JSON field: `typed`), and
-each rule runs once over a column (Arrow compute is the engine):
+A file becomes one Arrow column per contract column (per JSON field: `typed`; a
+sheet's column that holds numbers, dates or empties stays a sequence of its cells
+as read, so every rule still sees each cell's exact value), and each rule runs
+once over a column (Arrow compute is the engine):
 
 - vectorised where Arrow expresses the rule: the common timestamp spellings
   (`2025-03-04 12:30:00`, `2025-03-04T12:30:00+08:00`) are parsed by `strptime`
@@ -44,6 +46,7 @@ _PLAIN_AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"
 _CENTS = pa.decimal128(18, 2)
 # Local times from 1992 on are UTC+8 (Asia/Shanghai kept summer time until 1991).
 _FIXED_OFFSET_YEARS = (1992, 2100)
+_FLOAT_EXACT_INT = 2**53  # floats below are whole numbers int64 holds exactly
 
 
 @dataclass
@@ -52,28 +55,76 @@ class Checked:
 
     values: pa.Array
     errors: dict[int, RowError] = field(default_factory=dict)
+    # Rows whose value the rule gave but the Arrow type cannot hold (an amount of 1e30 yuan): null
+    # here, and fatal only if the row is loaded, where the record parsers' `build_table` fails too.
+    unfit: frozenset[int] = frozenset()
 
 
-def per_distinct(cells: pa.Array, rule: Callable[[Any], Any], type_: pa.DataType) -> Checked:
-    """`rule` applied once to each distinct cell value; its RowErrors become the failing rows'.
+Cells = pa.Array | Sequence[Any]
+"""A column: Arrow text, or a sheet's cells as Python values (str, float, int, bool, datetime, None)."""
 
-    Null is a value too (a JSON field that is null or absent): the rule says what it means.
-    """
-    encoded = cells.dictionary_encode(null_encoding="encode")
+
+def _distinct(cells: Cells) -> tuple[list[Any], pa.Array]:
+    """(distinct values in order of first appearance, each cell's index into them); nulls are a value too."""
+    if isinstance(cells, pa.Array):
+        encoded = cells.dictionary_encode(null_encoding="encode")
+        return encoded.dictionary.to_pylist(), encoded.indices
+    # Keyed by (type, str) in C maps: 1, 1.0 and True are equal dict keys, and so are 0.0 and -0.0,
+    # yet the scalar rules tell them apart (`str` is exact for every cell type a sheet holds).
+    keys = list(zip(map(type, cells), map(str, cells)))
+    firsts = dict(zip(keys, cells))
+    codes = dict(zip(firsts, range(len(firsts))))
+    return list(firsts.values()), pa.array(list(map(codes.__getitem__, keys)), pa.int32())
+
+
+def per_distinct(cells: Cells, rule: Callable[[Any], Any], type_: pa.DataType) -> Checked:
+    """`rule` applied once to each distinct cell value; its RowErrors become the failing rows'."""
+    distinct, codes = _distinct(cells)
     outcomes, failed = [], {}
-    for code, value in enumerate(encoded.dictionary.to_pylist()):
+    for code, value in enumerate(distinct):
         try:
             outcomes.append(rule(value))
         except RowError as error:
             outcomes.append(None)
             failed[code] = error
-    codes = encoded.indices
-    values = pa.array(outcomes, type_).take(codes)
-    if not failed:
+    held, unfit = _held(outcomes, type_)
+    values = held.take(codes)
+    if not failed and not unfit:
         return Checked(values)
-    rows = np.flatnonzero(np.isin(codes.to_numpy(zero_copy_only=False), list(failed)))
     codes_list = codes.to_numpy(zero_copy_only=False)
-    return Checked(values, {int(row): failed[int(codes_list[row])] for row in rows})
+    rows = np.flatnonzero(np.isin(codes_list, list(failed)))
+    return Checked(values, {int(row): failed[int(codes_list[row])] for row in rows},
+                   frozenset(np.flatnonzero(np.isin(codes_list, list(unfit))).tolist()))
+
+
+def _held(outcomes: list[Any], type_: pa.DataType) -> tuple[pa.Array, set[int]]:
+    """The outcomes as an Arrow array, null where `type_` cannot hold one; which those are.
+
+    Nearly always none, and only then is each outcome tried on its own.
+    """
+    try:
+        return pa.array(outcomes, type_), set()
+    except (OverflowError, pa.ArrowInvalid):
+        unfit = set()
+        for code, value in enumerate(outcomes):
+            try:
+                pa.array([value], type_)
+            except (OverflowError, pa.ArrowInvalid):
+                unfit.add(code)
+        return pa.array([None if code in unfit else v for code, v in enumerate(outcomes)], type_), unfit
+
+
+def text_part(cells: Cells) -> pa.Array:
+    """The text cells of a column as Arrow text, null where a cell is not text."""
+    if isinstance(cells, pa.Array):
+        return cells
+    return pa.array([v if type(v) is str else None for v in cells], pa.string())
+
+
+def _rows(cells: Cells, mask: pa.Array) -> Cells:
+    if isinstance(cells, pa.Array):
+        return pc.filter(cells, mask)
+    return [cells[row] for row in np.flatnonzero(mask.to_numpy(zero_copy_only=False)).tolist()]
 
 
 def texts(cells: pa.Array) -> pa.Array:
@@ -91,7 +142,7 @@ def empty_as_null(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values)
 
 
-def vetted(cells: pa.Array, fast: pa.Array, accepted: pa.Array, rule: Callable[[Any], Any]) -> Checked:
+def vetted(cells: Cells, fast: pa.Array, accepted: pa.Array, rule: Callable[[Any], Any]) -> Checked:
     """`fast` where Arrow `accepted` the cell, elsewhere `rule` once per distinct cell.
 
     Arrow only ever accepts what the scalar rule would accept with the same value;
@@ -100,25 +151,28 @@ def vetted(cells: pa.Array, fast: pa.Array, accepted: pa.Array, rule: Callable[[
     rest_mask = pc.invert(pc.fill_null(accepted, False))
     if not pc.any(rest_mask).as_py():
         return Checked(fast)
-    rest = per_distinct(pc.filter(cells, rest_mask), rule, fast.type)
+    rest = per_distinct(_rows(cells, rest_mask), rule, fast.type)
     at = np.flatnonzero(rest_mask.to_numpy(zero_copy_only=False))
     values = pc.replace_with_mask(fast, rest_mask, rest.values)
-    return Checked(values, {int(at[row]): error for row, error in rest.errors.items()})
+    return Checked(values, {int(at[row]): error for row, error in rest.errors.items()},
+                   frozenset(at[sorted(rest.unfit)].tolist()))
 
 
-def instants(cells: pa.Array, rule: Callable[[Any], Any]) -> Checked:
+def instants(cells: Cells, rule: Callable[[Any], Any]) -> Checked:
     """A timestamp column as UTC; `rule` is the scalar `to_instant` with the column's options.
 
-    Cells in the common spellings (local, or ISO 8601 with an offset) are parsed in
-    Arrow; the rest (other spellings, empties, mistakes) take `rule` once per distinct value.
+    Text cells in the common spellings (local, or ISO 8601 with an offset) are parsed
+    in Arrow; the rest (other spellings, empties, mistakes, a sheet's dates and serials)
+    take `rule` once per distinct value.
     """
-    common = pc.fill_null(pc.match_substring_regex(cells, _COMMON_TIMESTAMP), False)
-    spelled = pc.if_else(common, cells, None)
+    written = text_part(cells)
+    common = pc.fill_null(pc.match_substring_regex(written, _COMMON_TIMESTAMP), False)
+    spelled = pc.if_else(common, written, None)
     local = pc.replace_substring(pc.utf8_slice_codeunits(spelled, 0, _LOCAL_TIME_CHARS), "T", " ", max_replacements=1)
     parsed = pc.strptime(local, format=_COMMON_TIMESTAMP_FORMAT, unit="us", error_is_null=True)
     # A time without offset is Shanghai's, +08:00 in the years taken here.
-    written = pc.utf8_slice_codeunits(spelled, _LOCAL_TIME_CHARS)
-    offset = pc.if_else(pc.equal(written, ""), _LOCAL_OFFSET, written)
+    offset_written = pc.utf8_slice_codeunits(spelled, _LOCAL_TIME_CHARS)
+    offset = pc.if_else(pc.equal(offset_written, ""), _LOCAL_OFFSET, offset_written)
     minutes = pc.add(pc.multiply(pc.utf8_slice_codeunits(offset, 1, 3).cast(pa.int64()), 60),
                      pc.utf8_slice_codeunits(offset, 4, 6).cast(pa.int64()))
     offset_us = pc.multiply(pc.if_else(pc.starts_with(offset, "-"), pc.negate(minutes), minutes), 60_000_000)
@@ -132,21 +186,30 @@ def instants(cells: pa.Array, rule: Callable[[Any], Any]) -> Checked:
     return vetted(cells, utc, accepted, rule)
 
 
-def amounts(cells: pa.Array, rule: Callable[[Any], Any]) -> Checked:
+def amounts(cells: Cells, rule: Callable[[Any], Any]) -> Checked:
     """A CNY amount column as integer fen; `rule` is the scalar `to_fen` with the column's options.
 
     Plain decimals of at most two places (`97.90`, `7`) are converted exactly in Arrow
-    (through decimal128, never a float); the rest take `rule` once per distinct value.
+    (through decimal128, never a float), and a sheet's finite non-negative floats are
+    rounded as `round(value * 100)` does (half to even, in float64); the rest take `rule`
+    once per distinct value.
     """
-    normalized = texts(cells)
+    normalized = texts(text_part(cells))
     plain = pc.fill_null(pc.match_substring_regex(normalized, _PLAIN_AMOUNT), False)
     fen = pc.multiply(pc.if_else(plain, normalized, "0").cast(_CENTS), 100).cast(pa.int64())
-    return vetted(cells, fen, plain, rule)
+    if isinstance(cells, pa.Array):
+        return vetted(cells, fen, plain, rule)
+    floats = np.array([v if type(v) is float else np.nan for v in cells], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        rounded = np.rint(floats * 100)
+        exact = (floats >= 0) & (rounded < _FLOAT_EXACT_INT)  # NaN (not a float cell) and inf fail both
+    fen = pc.if_else(plain, fen, pa.array(np.where(exact, rounded, 0).astype(np.int64)))
+    return vetted(cells, fen, pc.or_(plain, pa.array(exact)), rule)
 
 
-def matching(cells: pa.Array, pattern: str, rule: Callable[[Any], Any]) -> Checked:
+def matching(cells: Cells, pattern: str, rule: Callable[[Any], Any]) -> Checked:
     """Text cells that match `pattern` (RE2, ASCII classes) once normalised; the rest take `rule`."""
-    normalized = texts(cells)
+    normalized = texts(text_part(cells))
     return vetted(cells, normalized, pc.match_substring_regex(normalized, pattern), rule)
 
 
@@ -253,6 +316,12 @@ class Rules:
     def check(self, checked: Checked) -> pa.Array:
         self._checked.append(checked)
         return checked.values
+
+    def check_loaded(self, rows: Sequence[int]) -> None:
+        """Fail as the record parsers do when a loaded row holds a value its column's type cannot."""
+        unfit = frozenset().union(*(checked.unfit for checked in self._checked))
+        if unfit and not unfit.isdisjoint(rows):
+            raise OverflowError(f"a loaded row holds a value too large for its column (row {min(unfit & set(rows))})")
 
     def first_errors(self) -> dict[int, RowError]:
         """Each failing row's first error, in check order."""

@@ -204,6 +204,9 @@ class Collector:
             return list(candidates), []
         kept, conflicting = [], []
         for key, group in copies.items():
+            if len(group) == 1:  # most keys even here: nothing to compare
+                kept.append(group[0])
+                continue
             first = content(group[0].value)
             if all(content(c.value) == first for c in group[1:]):
                 kept.append(group[0])

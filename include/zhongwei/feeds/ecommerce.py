@@ -12,10 +12,14 @@ same file are rejected too (`incomplete_order`).
 """
 from __future__ import annotations
 
+import heapq
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial, reduce
+from itertools import chain
+from operator import itemgetter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,7 @@ from zhongwei.feeds.jsonfields import obj, of_value, optional_object, optional_s
 from zhongwei.feeds.pii import Deidentifier, is_masked
 from zhongwei.feeds.readers import (
     JsonLines, Record, TextColumns, csv_columns, decode_json_object, jsonl_lines, open_csv, open_jsonl, open_workbook,
+    sheet_columns,
     sheet_records, sheet_rows,
 )
 from zhongwei.reference import PLATFORMS
@@ -85,6 +90,7 @@ _AFTER_SALES = frozenset(AFTER_SALES_NONE | {AFTER_SALES_PENDING, AFTER_SALES_RE
 _EXCEL_TEXT = re.compile(r'^="?(.*?)"?$')
 _STATUS_TYPE = pa.struct([("raw", pa.string()), ("status", pa.string())])
 _HASH_AND_MASK = pa.struct([("hash", pa.string()), ("masked", pa.string())])
+_NO_INSTANT = np.iinfo(np.int64).min  # below every instant: "no refund time" while taking an order's latest
 _REGION_TYPE = pa.struct([("province", pa.string()), ("city", pa.string()), ("district", pa.string())])
 
 Notes = list[tuple[str, str]]
@@ -290,7 +296,7 @@ def _taobao_columns(table: TextColumns, export: _Export, col: Collector) -> dict
     region = per_distinct(cell["收货地址"], _taobao_region, _REGION_TYPE).values
     n = len(table)
     orders = {
-        **_export_columns(table, export), "order_no": order_no, "shop_id": shop_id,
+        **_export_columns(export, table.numbers), "order_no": order_no, "shop_id": shop_id,
         **_status_columns(status), "created_at": created_at, "paid_at": paid_at,
         "goods_fen": goods, "shipping_fen": shipping, "paid_fen": paid,
         "refund_fen": pc.if_else(refunded, refund, 0), "refund_requested_fen": pc.if_else(refunded, 0, refund),
@@ -308,17 +314,17 @@ def _taobao_columns(table: TextColumns, export: _Export, col: Collector) -> dict
         "category_text": per_distinct(cell["商品类目"], optional_text, pa.string()).values,
         "qty": qty, "amount_fen": goods,
     }
-    return _one_order_per_record(table, col, rules.first_errors(), _columns_table(orders, ORDER_SCHEMA),
+    return _one_order_per_record(table, col, rules, _columns_table(orders, ORDER_SCHEMA),
                                  _columns_table(lines, LINE_SCHEMA))
 
 
-def _export_columns(table: TextColumns, export: _Export) -> dict[str, pa.Array]:
+def _export_columns(export: _Export, source_rows: Sequence[int]) -> dict[str, pa.Array]:
     """The columns every order of one export file shares, and where each came from."""
-    n = len(table)
+    n = len(source_rows)
     return {"platform": constant(export.platform, pa.string(), n),
             "export_date": constant(export.export_date, pa.date32(), n),
             "source_file": constant(export.source_file, pa.string(), n),
-            "source_row": pa.array(table.numbers, pa.int32())}
+            "source_row": pa.array(source_rows, pa.int32())}
 
 
 def _status_columns(status: pa.Array) -> dict[str, pa.Array]:
@@ -359,7 +365,7 @@ def _pdd_columns(table: TextColumns, export: _Export, col: Collector) -> dict[st
     region = [texts(cell[name]) for name in ("省", "市", "区")]
     n = len(table)
     orders = {
-        **_export_columns(table, export), "order_no": order_no, "shop_id": shop_id,
+        **_export_columns(export, table.numbers), "order_no": order_no, "shop_id": shop_id,
         **_status_columns(status), "created_at": paid_at, "paid_at": paid_at, "completed_at": completed_at,
         "goods_fen": paid, "shipping_fen": constant(0, pa.int64(), n), "paid_fen": paid,
         "refund_fen": pc.if_else(refunded, refund, 0),
@@ -381,7 +387,7 @@ def _pdd_columns(table: TextColumns, export: _Export, col: Collector) -> dict[st
         "qty": qty, "amount_fen": paid,
     }
     return _one_order_per_record(
-        table, col, rules.first_errors(), _columns_table(orders, ORDER_SCHEMA), _columns_table(lines, LINE_SCHEMA),
+        table, col, rules, _columns_table(orders, ORDER_SCHEMA), _columns_table(lines, LINE_SCHEMA),
     )
 
 
@@ -401,7 +407,7 @@ def _address_hashes(region: list[pa.Array], street: list[pa.Array], deid: Deiden
 
 
 def _one_order_per_record(
-    table: TextColumns | JsonLines, col: Collector, errors: dict[int, RowError], orders: pa.Table, lines: pa.Table,
+    table: TextColumns | JsonLines, col: Collector, rules: Rules, orders: pa.Table, lines: pa.Table,
     owner: np.ndarray | None = None,
 ) -> dict[str, pa.Table]:
     """The rows of a file with one order per record: its rejects, repeats and conflicts, in the
@@ -410,6 +416,7 @@ def _one_order_per_record(
     `owner` is the order row of each line, in order (ZWYP orders have several); without
     it line `i` is order `i`'s only line. A repeat is the same order with the same lines.
     """
+    errors = rules.first_errors()
     owner = np.arange(len(table)) if owner is None else owner
     rejected = dict(table.rejected)
     for row, error in errors.items():
@@ -443,6 +450,7 @@ def _one_order_per_record(
             detail = f"order {order_no} occurs {len(group)} times with different values ({where})"
             col.rejected.extend(Rejected(table.location(row), reasons.CONFLICTING_DUPLICATE, detail, table.raw(row))
                                 for row in group)
+    rules.check_loaded(np.flatnonzero(keep).tolist())
     kept_lines = pa.array(keep[owner])
     category = lines.column("category_text").filter(kept_lines)
     for row, text in zip(owner[keep[owner]].tolist(), category.to_pylist()):
@@ -450,6 +458,152 @@ def _one_order_per_record(
             col.warnings.append(Rejected(table.location(row), reason, detail, table.raw(row)))
     col.loaded += int(keep.sum())
     return {"orders": orders.filter(pa.array(keep)), "order_lines": lines.filter(kept_lines)}
+
+
+def _douyin_columns(table: TextColumns, export: _Export, col: Collector) -> dict[str, pa.Table]:
+    """Douyin's rules on whole columns; the same outcome as `_douyin_line` and `_douyin_order` per row.
+
+    Rules are checked in the order `_douyin_line` evaluates them (`export.line`'s arguments,
+    then the head's, then `_DouyinLine`'s); the order rules are `_whole_orders`, on row numbers.
+    """
+    cell = table.columns()
+    rules = Rules()
+    order_number = ORDER_NO_PATTERNS["DOUYIN"].pattern
+    text = partial(per_distinct, rule=optional_text, type_=pa.string())
+    order_no = rules.check(matching(cell["主订单编号"], order_number,
+                                    partial(_order_no, platform="DOUYIN", name="主订单编号")))
+    status = rules.check(per_distinct(cell["订单状态"], partial(_status, name="订单状态", mapping=_DOUYIN_STATUS),
+                                      _STATUS_TYPE))
+    after_sales = rules.check(per_distinct(cell["售后状态"], partial(_after_sales, name="售后状态"), pa.string()))
+    refund = rules.check(amounts(cell["退款金额"], partial(to_fen, name="退款金额", default=0)))
+    refunded = pc.equal(after_sales, AFTER_SALES_REFUNDED)
+    line = {
+        "sub_order_no": rules.check(matching(cell["子订单编号"], order_number,
+                                             partial(_order_no, platform="DOUYIN", name="子订单编号"))),
+        "product_name": rules.check(text(cell["选购商品"])), "product_id": rules.check(text(cell["商品ID"])),
+        "category_text": rules.check(text(cell["商品类目"])),
+        "qty": rules.check(per_distinct(cell["商品数量"], partial(to_count, name="商品数量", minimum=1), pa.int64())),
+        "unit_price_fen": rules.check(amounts(cell["商品单价"], partial(to_fen, name="商品单价"))),
+        "amount_fen": rules.check(amounts(cell["订单应付金额"], partial(to_fen, name="订单应付金额"))),
+        "line_refund_fen": pc.if_else(refunded, refund, pa.scalar(None, pa.int64())),
+        "live_room_id": rules.check(text(cell["直播间ID"])), "influencer_id": rules.check(text(cell["达人ID"])),
+        "traffic_source": rules.check(text(cell["流量来源"])),
+    }
+    excel_instant = partial(to_instant, excel=True)
+    head = {
+        **_status_columns(status),
+        "created_at": rules.check(instants(cell["订单提交时间"], partial(excel_instant, name="订单提交时间"))),
+        "paid_at": rules.check(instants(cell["支付完成时间"],
+                                        partial(excel_instant, name="支付完成时间", required=False))),
+        "completed_at": rules.check(instants(cell["订单完成时间"],
+                                             partial(excel_instant, name="订单完成时间", required=False))),
+        **_buyer_columns(cell["收件人"], cell["收件人手机号"], export.deid),
+    }
+    # `address_hash` reads the street parts first, and the region only when a street part is there;
+    # the region's cells fail the same way in `_place` right after, so checking them there is the same.
+    street = [rules.check(per_distinct(cell[name], norm_text, pa.string())) for name in ("街道", "详细地址")]
+    places = {key: rules.check(per_distinct(cell[name], _place, pa.string()))
+              for key, name in (("province", "省"), ("city", "市"), ("district", "区"))}
+    region = [per_distinct(cell[name], norm_text, pa.string()).values for name in ("省", "市", "区")]
+    head.update(address_hash=_address_hashes(region, street, export.deid), **places,
+                express_company=rules.check(per_distinct(cell["快递公司"], _express, pa.string())),
+                waybill_no=rules.check(text(cell["快递单号"])))
+    shop_id = rules.check(per_distinct(cell["店铺ID"], partial(required_text, name="店铺ID"), pa.string()))
+    shipping = rules.check(amounts(cell["运费"], partial(to_fen, name="运费", default=0)))
+    refunded_at = rules.check(instants(cell["退款时间"], partial(excel_instant, name="退款时间", required=False)))
+
+    # What `_douyin_content` compares, for the rows whose (主订单编号, 子订单编号) occurs more than once.
+    keys = list(zip(order_no.to_pylist(), line["sub_order_no"].to_pylist()))
+    counts = Counter(keys)
+    repeated = [row for row, key in enumerate(keys) if counts[key] > 1]
+    compared = [shop_id, *line.values(), *head.values(), shipping, after_sales, refund, refunded_at]
+    content = dict(zip(repeated, rows_of(compared, repeated))).__getitem__  # `unique` compares only these
+    errors = rules.first_errors()
+    shops, categories = shop_id.to_pylist(), line["category_text"].to_pylist()
+    notes = {category: category_notes(category) for category in set(categories)}
+    claimed = per_distinct(cell["主订单编号"], _douyin_key, pa.string()).values.to_pylist()
+
+    def outcomes() -> Iterable[_SheetRow]:
+        """The rows in file order, the reader's rejects among them (they claim no order)."""
+        rows = ((number, row) for row, number in enumerate(table.numbers))
+        for number, row in heapq.merge(table.rejected, rows, key=itemgetter(0)):
+            if isinstance(row, Rejected):
+                yield row.location, partial(getattr, row, "raw"), _no_order, RowError(row.reason, row.detail)
+            elif row in errors:
+                yield table.location(row), partial(table.raw, row), partial(claimed.__getitem__, row), errors[row]
+            else:
+                (order, sub_order), category = keys[row], categories[row]
+                yield (table.location(row), partial(table.raw, row), partial(claimed.__getitem__, row),
+                       (order, sub_order, shops[row], row, notes[category]))
+
+    whole = _whole_orders(outcomes(), col, content)
+    rules.check_loaded(list(chain.from_iterable(whole)))
+    if not whole:
+        return {name: schema.empty_table() for name, schema in SCHEMAS.items()}
+    return _douyin_tables(whole, table, export, order_no, shop_id, line, head, shipping, after_sales, refund,
+                          refunded_at)
+
+
+def _douyin_tables(
+    whole: list[list[int]], table: TextColumns, export: _Export, order_no: pa.Array, shop_id: pa.Array,
+    line: dict[str, pa.Array], head: dict[str, pa.Array], shipping: pa.Array, after_sales: pa.Array,
+    refund: pa.Array, refunded_at: pa.Array,
+) -> dict[str, pa.Table]:
+    """`_douyin_order` and the line numbering on whole columns: `whole` holds each order's rows."""
+    sizes = np.array([len(group) for group in whole])
+    starts = np.cumsum(sizes) - sizes
+    rows = np.fromiter(chain.from_iterable(whole), dtype=np.int64, count=int(sizes.sum()))
+    picked, firsts = pa.array(rows), pa.array(rows[starts])
+
+    def total(values: pa.Array) -> np.ndarray:
+        cells = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)[rows]
+        if len(cells) and int(cells.max()) * int(sizes.max()) >= 2**63:
+            cells = cells.astype(object)  # summed in Python ints: Arrow then refuses what `build_table` refuses
+        return np.add.reduceat(cells, starts)
+
+    def where(mask: pa.Array) -> np.ndarray:
+        return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)[rows]
+
+    goods, shipped = total(line["amount_fen"]), total(shipping)
+    refunded = pc.equal(after_sales, AFTER_SALES_REFUNDED)
+    at = pc.if_else(refunded, refunded_at, pa.scalar(None, UTC_TIMESTAMP)).cast(pa.int64())
+    latest = np.maximum.reduceat(pc.fill_null(at, _NO_INSTANT).to_numpy()[rows], starts)
+    # The first line with a traffic source, per order (past the last row when none has one).
+    with_source = np.where(where(pc.is_valid(line["traffic_source"])), np.arange(len(rows)), len(rows))
+    first_source = np.minimum.reduceat(with_source, starts)
+    source = pc.if_else(pa.array(first_source < len(rows)),
+                        line["traffic_source"].take(pa.array(rows[np.minimum(first_source, len(rows) - 1)])), None)
+    channel = pc.if_else(pa.array(np.logical_or.reduceat(where(pc.is_valid(line["live_room_id"])), starts)),
+                         LIVESTREAM_CHANNEL, per_distinct(source, _douyin_channel, pa.string()).values)
+    orders = {
+        **_export_columns(export, np.asarray(table.numbers)[rows[starts]].tolist()),
+        "order_no": order_no.take(firsts), "shop_id": shop_id.take(firsts),
+        **{name: values.take(firsts) for name, values in head.items()},
+        "goods_fen": pa.array(goods, pa.int64()), "shipping_fen": pa.array(shipped, pa.int64()),
+        "paid_fen": pc.if_else(pc.is_valid(head["paid_at"].take(firsts)),
+                               pa.array(goods.astype(object) + shipped, pa.int64()), 0),
+        "refund_fen": pa.array(total(pc.if_else(refunded, refund, 0)), pa.int64()),
+        "refund_requested_fen": pa.array(total(pc.if_else(pc.equal(after_sales, AFTER_SALES_PENDING), refund, 0)),
+                                         pa.int64()),
+        "refunded_at": pa.array(latest, mask=latest == _NO_INSTANT).cast(UTC_TIMESTAMP),
+        "channel": channel, "is_livestream_order": pc.fill_null(pc.equal(channel, LIVESTREAM_CHANNEL), False),
+    }
+    lines = {
+        "platform": constant(export.platform, pa.string(), len(rows)), "order_no": order_no.take(picked),
+        "line_no": pa.array(np.arange(len(rows)) - np.repeat(starts, sizes), pa.int32()),
+        "export_date": constant(export.export_date, pa.date32(), len(rows)),
+        **{name: values.take(picked) for name, values in line.items()},
+    }
+    return {"orders": _columns_table(orders, ORDER_SCHEMA), "order_lines": _columns_table(lines, LINE_SCHEMA)}
+
+
+def _no_order() -> None:
+    return None
+
+
+def _douyin_channel(traffic: str | None) -> str | None:
+    """An order's channel from its first traffic source (when no line came from a live room)."""
+    return DOUYIN_TRAFFIC_SOURCES.get(traffic, traffic) if traffic else None
 
 
 # ---------------------------------------------------------------- ZWYP
@@ -592,7 +746,7 @@ def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str
     goods = np.zeros(len(table), dtype=np.int64)
     np.add.at(goods, owner, pc.fill_null(amount_fen, 0).to_numpy(zero_copy_only=False))
     orders = {
-        **_export_columns(table, export), "order_no": order_no, "shop_id": shop_id,
+        **_export_columns(export, table.numbers), "order_no": order_no, "shop_id": shop_id,
         **_status_columns(status), "created_at": created_at, "paid_at": paid_at,
         "goods_fen": pa.array(goods), "shipping_fen": shipping, "paid_fen": paid,
         "refund_fen": pc.if_else(pc.is_valid(refunded_at), refunded, 0),
@@ -612,7 +766,7 @@ def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str
         "export_date": constant(export.export_date, pa.date32(), len(item)),
         **product, "qty": qty, "unit_price_fen": unit_price, "amount_fen": amount_fen,
     }
-    return _one_order_per_record(table, col, rules.first_errors(), _columns_table(orders, ORDER_SCHEMA),
+    return _one_order_per_record(table, col, rules, _columns_table(orders, ORDER_SCHEMA),
                                  _columns_table(lines, LINE_SCHEMA), owner)
 
 
@@ -684,14 +838,14 @@ def _douyin_order(lines: list[_DouyinLine], export: _Export) -> dict[str, Any]:
         refund_fen=sum(line.refund_fen for line in refunded),
         refund_requested_fen=sum(line.refund_fen for line in lines if line.after_sales == AFTER_SALES_PENDING),
         refunded_at=max((line.refunded_at for line in refunded if line.refunded_at), default=None),
-        channel=LIVESTREAM_CHANNEL if live else DOUYIN_TRAFFIC_SOURCES.get(traffic, traffic) if traffic else None,
+        channel=LIVESTREAM_CHANNEL if live else _douyin_channel(traffic),
     )
 
 
-def _douyin_key(record: Record) -> str | None:
+def _douyin_key(value: object) -> str | None:
     """The 主订单编号 a row claims, when it can be read at all (to find its siblings)."""
     try:
-        return norm_text(record.data["主订单编号"]) or None
+        return norm_text(value) or None
     except RowError:
         return None
 
@@ -702,40 +856,70 @@ def _douyin_content(line: _DouyinLine) -> tuple[object, ...]:
             line.refunded_at)
 
 
-def _parse_douyin(records: Iterable[Record], export: _Export, col: Collector) -> dict[str, pa.Table]:
+# A sheet row's outcome once its cells are parsed: the RowError, or
+# (主订单编号, 子订单编号, 店铺ID, what the parser keeps of the line, its notes).
+_SheetLine = tuple[str, str, str, Any, Notes]
+# (location, raw text, the 主订单编号 it claims when readable, its outcome)
+_SheetRow = tuple[str, Callable[[], str], Callable[[], str | None], RowError | _SheetLine]
+
+
+def _whole_orders(rows: Iterable[_SheetRow], col: Collector, content: Callable[[Any], object]) -> list[list[Any]]:
+    """Douyin's order rules on the sheet's rows, in file order (both engines run this).
+
+    A line whose 店铺ID differs from its order's first parsed line is rejected; repeats of
+    (主订单编号, 子订单编号) are `Collector.unique`'s (`content` tells copies apart). An order
+    with a rejected or conflicting line loses its other lines too (`incomplete_order`). Returns
+    the kept lines (what the parser kept of each) of every whole order, in file order.
+    """
     candidates: list[Candidate] = []
     first_shop: dict[str, str] = {}
     spoiled: dict[str, str] = {}  # order -> location of its first rejected line
-    for record in records:
-        try:
-            parsed = _douyin_line(record, export)
-            if parsed.shop_id != first_shop.setdefault(parsed.order_no, parsed.shop_id):
-                raise RowError(reasons.MALFORMED_RECORD, f"店铺ID {parsed.shop_id!r} differs from the order's first line")
-        except RowError as error:
-            col.reject(record.location, error, record.raw())
-            key = _douyin_key(record)
-            if key is not None:
-                spoiled.setdefault(key, record.location)
-            continue
-        candidates.append(Candidate(record.location, (parsed.order_no, parsed.line["sub_order_no"]), parsed,
-                                    record.raw, parsed.notes))
-    kept, conflicting = col.unique(candidates, "主订单编号/子订单编号", _douyin_content)
+    for location, raw, claimed, outcome in rows:
+        if not isinstance(outcome, RowError):
+            order_no, sub_order_no, shop_id, value, notes = outcome
+            if shop_id == first_shop.setdefault(order_no, shop_id):
+                candidates.append(Candidate(location, (order_no, sub_order_no), value, raw, notes))
+                continue
+            outcome = RowError(reasons.MALFORMED_RECORD, f"店铺ID {shop_id!r} differs from the order's first line")
+        col.reject(location, outcome, raw())
+        key = claimed()
+        if key is not None:
+            spoiled.setdefault(key, location)
+    kept, conflicting = col.unique(candidates, "主订单编号/子订单编号", content)
     for c in conflicting:
         spoiled.setdefault(c.key[0], c.location)
     groups: dict[str, list[Candidate]] = {}
     for c in kept:
         groups.setdefault(c.key[0], []).append(c)
-    orders, lines = [], []
+    whole = []
     for order_no, group in groups.items():
         if order_no in spoiled:
+            detail = f"order {order_no} lost its line at {spoiled[order_no]}; an order loads whole or not at all"
             for c in group:
-                detail = f"order {order_no} lost its line at {spoiled[order_no]}; an order loads whole or not at all"
                 col.reject(c.location, RowError(reasons.INCOMPLETE_ORDER, detail), c.raw())
             continue
-        for line_no, line in enumerate(col.accept_all(group)):
+        whole.append(col.accept_all(group))
+    return whole
+
+
+def _parse_douyin(records: Iterable[Record], export: _Export, col: Collector) -> dict[str, pa.Table]:
+    def outcomes() -> Iterable[_SheetRow]:
+        for record in records:
+            claimed = partial(_douyin_key, record.data["主订单编号"])
+            try:
+                parsed = _douyin_line(record, export)
+            except RowError as error:
+                yield record.location, record.raw, claimed, error
+                continue
+            yield (record.location, record.raw, claimed,
+                   (parsed.order_no, parsed.line["sub_order_no"], parsed.shop_id, parsed, parsed.notes))
+
+    orders, lines = [], []
+    for group in _whole_orders(outcomes(), col, _douyin_content):
+        for line_no, line in enumerate(group):
             line.line["line_no"] = line_no
             lines.append(line.line)
-        orders.append(_douyin_order([c.value for c in group], export))
+        orders.append(_douyin_order(group, export))
     return {"orders": build_table(orders, ORDER_SCHEMA), "order_lines": build_table(lines, LINE_SCHEMA)}
 
 
@@ -793,6 +977,12 @@ def _parse_taobao(path: Path, export: _Export, col: Collector) -> dict[str, pa.T
     return _taobao_columns(table, export, col)
 
 
+def _parse_douyin_sheet(path: Path, export: _Export, col: Collector) -> dict[str, pa.Table]:
+    table = sheet_columns(path, DOUYIN_SHEET, sheet_rows(open_workbook(path), DOUYIN_SHEET), 0,
+                          columns=DOUYIN_COLUMNS, pii_columns=DOUYIN_PII_COLUMNS, col=col)
+    return _douyin_columns(table, export, col)
+
+
 def _parse_pdd(path: Path, export: _Export, col: Collector) -> dict[str, pa.Table]:
     table = csv_columns(path, encoding=PDD_ENCODING, columns=PDD_COLUMNS, other_encodings=(TAOBAO_ENCODING,),
                         pii_columns=PDD_PII_COLUMNS, col=col)
@@ -805,7 +995,7 @@ def _parse_zwyp(path: Path, export: _Export, col: Collector) -> dict[str, pa.Tab
 
 # Platforms parsed on whole columns (`zhongwei.feeds.columns`); the others still record by record.
 _COLUMNAR: dict[str, Callable[[Path, _Export, Collector], dict[str, pa.Table]]] = {
-    "TAOBAO": _parse_taobao, "PDD": _parse_pdd, "ZWYP": _parse_zwyp,
+    "TAOBAO": _parse_taobao, "PDD": _parse_pdd, "DOUYIN": _parse_douyin_sheet, "ZWYP": _parse_zwyp,
 }
 
 

@@ -114,11 +114,13 @@ class TextColumns:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def columns(self) -> dict[str, pa.Array]:
-        """Each header column as an Arrow text column (transposed in C, not per cell)."""
+    def columns(self) -> dict[str, pa.Array | tuple[object, ...]]:
+        """Each header column as an Arrow text column (transposed in C, not per cell); a sheet's
+        column that holds other cells (numbers, dates, None) stays a tuple of its cells as read."""
         if not self.rows:
             return {name: pa.array([], pa.string()) for name in self.header}
-        return {name: pa.array(cells, pa.string()) for name, cells in zip(self.header, zip(*self.rows))}
+        return {name: pa.array(cells, pa.string()) if set(map(type, cells)) == {str} else cells
+                for name, cells in zip(self.header, zip(*self.rows))}
 
     def location(self, record: int) -> str:
         return f"{self.prefix}{self.numbers[record]}"
@@ -133,9 +135,15 @@ def csv_columns(
 ) -> TextColumns:
     """A CSV export as text columns, after the same file and row checks as `open_csv`."""
     header, lines, undecodable = _csv_lines(path, encoding, columns, other_encodings)
-    table = TextColumns(header, f"{path.name}:line ", pii_columns)
-    width = len(header)
-    for number, values in _csv_rows(lines):
+    return _text_columns(_csv_rows(lines), TextColumns(header, f"{path.name}:line ", pii_columns), col, undecodable)
+
+
+def _text_columns(
+    rows: Iterator[tuple[int, Sequence[object]]], table: TextColumns, col: Collector, undecodable: bool = False,
+) -> TextColumns:
+    """`table` filled with the rows, after the checks `_tabular_records` makes."""
+    width = len(table.header)
+    for number, values in rows:
         if _blank(values):
             col.ignored[BLANK] += 1
             continue
@@ -144,7 +152,7 @@ def csv_columns(
         if error is not None:
             location = f"{table.prefix}{number}"
             table.rejected.append((number, Rejected(location, error.reason, error.detail,
-                                                    raw_row(values, header, pii_columns))))
+                                                    raw_row(values, table.header, table.pii_columns))))
             continue
         table.numbers.append(number)
         table.rows.append(values)
@@ -254,12 +262,28 @@ def sheet_records(
 
     Locations read `<file>:sheet <sheet> row <Excel row number>`.
     """
+    header, numbered = _sheet_body(sheet, rows, header_row, columns)
+    return _tabular_records(numbered, header, f"{path.name}:sheet {sheet} row ", pii_columns, col, classify)
+
+
+def sheet_columns(
+    path: Path, sheet: str, rows: list[list[object]], header_row: int, *, columns: Sequence[str],
+    pii_columns: Collection[str], col: Collector,
+) -> TextColumns:
+    """The records of `sheet_records` (no classifier) as columns of the cells as read."""
+    header, numbered = _sheet_body(sheet, rows, header_row, columns)
+    return _text_columns(numbered, TextColumns(header, f"{path.name}:sheet {sheet} row ", pii_columns), col)
+
+
+def _sheet_body(
+    sheet: str, rows: list[list[object]], header_row: int, columns: Sequence[str],
+) -> tuple[list[str], Iterator[tuple[int, Sequence[object]]]]:
+    """(header, (Excel row number, cells) of each row below it), once the header has every contract column."""
     header = [label_text(h) for h in rows[header_row]] if header_row < len(rows) else []
     missing = missing_columns(header, columns)
     if missing:
         raise FileError(reasons.SCHEMA_MISMATCH, f"sheet {sheet}: missing columns: {', '.join(missing)}")
-    numbered = ((index + 1, values) for index, values in enumerate(rows) if index > header_row)
-    return _tabular_records(numbered, header, f"{path.name}:sheet {sheet} row ", pii_columns, col, classify)
+    return header, ((index + 1, values) for index, values in enumerate(rows) if index > header_row)
 
 
 def open_jsonl(path: Path, col: Collector, *, other_encodings: Sequence[str] = ("gb18030",)) -> Iterator[Record]:
