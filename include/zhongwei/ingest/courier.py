@@ -21,15 +21,45 @@ from zhongwei.quality.gx import Quality
 KINDS = {"waybills": ("courier_waybills", parse_waybills), "events": ("courier_events", parse_events)}
 
 
+# Fields that tell most records apart; records equal as JSON are equal on them.
+_CHEAP_KEY = ("waybill_no", "received_at", "event_time", "state")
+
+
 def _unique(items: list[dict]) -> tuple[list[dict], int]:
-    """Drop records served twice (a repeated page); return them and how many were dropped."""
-    seen, unique = set(), []
+    """Drop records served twice (a repeated page); return them and how many were dropped.
+
+    Twice means equal as JSON (`json.dumps` with sorted keys). Serialising every record
+    cost a fifth of parsing it, so a record is serialised only when a cheap key (a few
+    string fields) is already taken by another record.
+    """
+    first: dict[object, dict] = {}  # cheap key -> the first record with it, until a second one comes
+    seen: dict[object, set[str]] = {}  # cheap key -> the JSON texts of its records
+    unique = []
     for item in items:
-        key = json.dumps(item, sort_keys=True, ensure_ascii=False)
-        if key not in seen:
-            seen.add(key)
+        cheap = _cheap_key(item)
+        if cheap not in first:
+            first[cheap] = item
+            unique.append(item)
+            continue
+        texts = seen.get(cheap)
+        if texts is None:
+            texts = seen[cheap] = {_json_text(first[cheap])}
+        text = _json_text(item)
+        if text not in texts:
+            texts.add(text)
             unique.append(item)
     return unique, len(items) - len(unique)
+
+
+def _json_text(item: object) -> str:
+    return json.dumps(item, sort_keys=True, ensure_ascii=False)
+
+
+def _cheap_key(item: object) -> object:
+    """Equal for records equal as JSON (it may be equal for others too): the string fields as they are."""
+    if not isinstance(item, dict):
+        return None
+    return tuple([value if value.__class__ is str else None for value in map(item.get, _CHEAP_KEY)])
 
 
 def fetch_day(client: ExchangeClient, kind: str, company: str, day: date) -> tuple[list[dict], int]:
