@@ -55,9 +55,10 @@ class Checked:
 
     values: pa.Array
     errors: dict[int, RowError] = field(default_factory=dict)
-    # Rows whose value the rule gave but the Arrow type cannot hold (an amount of 1e30 yuan): null
-    # here, and fatal only if the row is loaded, where the record parsers' `build_table` fails too.
-    unfit: frozenset[int] = frozenset()
+    # Rows whose value the rule gave but the Arrow type cannot hold (an amount of 1e30 yuan, a lone
+    # surrogate from a JSON escape), with why: null here, and fatal only if the row is loaded,
+    # where the record parsers' `build_table` fails too.
+    unfit: dict[int, Exception] = field(default_factory=dict)
 
 
 Cells = pa.Array | Sequence[Any]
@@ -92,33 +93,54 @@ def per_distinct(cells: Cells, rule: Callable[[Any], Any], type_: pa.DataType) -
     if not failed and not unfit:
         return Checked(values)
     codes_list = codes.to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(np.isin(codes_list, list(failed)))
-    return Checked(values, {int(row): failed[int(codes_list[row])] for row in rows},
-                   frozenset(np.flatnonzero(np.isin(codes_list, list(unfit))).tolist()))
+    return Checked(values, _by_row(codes_list, failed), _by_row(codes_list, unfit))
 
 
-def _held(outcomes: list[Any], type_: pa.DataType) -> tuple[pa.Array, set[int]]:
-    """The outcomes as an Arrow array, null where `type_` cannot hold one; which those are.
+def _by_row(codes: np.ndarray, by_code: dict[int, Any]) -> dict[int, Any]:
+    rows = np.flatnonzero(np.isin(codes, list(by_code))) if by_code else []
+    return {int(row): by_code[int(codes[row])] for row in rows}
+
+
+_UNHELD = (OverflowError, pa.ArrowException, UnicodeEncodeError)
+
+
+def _held(outcomes: list[Any], type_: pa.DataType) -> tuple[pa.Array, dict[int, Exception]]:
+    """The outcomes as an Arrow array, null where `type_` cannot hold one; which those are, and why.
 
     Nearly always none, and only then is each outcome tried on its own.
     """
     try:
-        return pa.array(outcomes, type_), set()
-    except (OverflowError, pa.ArrowInvalid):
-        unfit = set()
+        return pa.array(outcomes, type_), {}
+    except _UNHELD:
+        unfit = {}
         for code, value in enumerate(outcomes):
             try:
                 pa.array([value], type_)
-            except (OverflowError, pa.ArrowInvalid):
-                unfit.add(code)
+            except _UNHELD as error:
+                unfit[code] = error
         return pa.array([None if code in unfit else v for code, v in enumerate(outcomes)], type_), unfit
 
 
 def text_part(cells: Cells) -> pa.Array:
-    """The text cells of a column as Arrow text, null where a cell is not text."""
+    """The text cells of a column as Arrow text, null where a cell is not text.
+
+    Strings Arrow cannot hold (lone surrogates, which JSON escapes can produce) are
+    null too, so that they take the scalar rule with the rest.
+    """
     if isinstance(cells, pa.Array):
         return cells
-    return pa.array([v if type(v) is str else None for v in cells], pa.string())
+    try:
+        return pa.array(cells, pa.string())
+    except (pa.ArrowException, UnicodeEncodeError):
+        return pa.array([v if type(v) is str and _utf8(v) else None for v in cells], pa.string())
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rows(cells: Cells, mask: pa.Array) -> Cells:
@@ -153,17 +175,20 @@ def vetted(cells: Cells, fast: pa.Array, accepted: pa.Array, rule: Callable[[Any
         return Checked(fast)
     rest = per_distinct(_rows(cells, rest_mask), rule, fast.type)
     at = np.flatnonzero(rest_mask.to_numpy(zero_copy_only=False))
-    values = pc.replace_with_mask(fast, rest_mask, rest.values)
+    # take, not replace_with_mask: that has no kernel for structs
+    index = np.arange(len(fast))
+    index[at] = len(fast) + np.arange(len(at))
+    values = pa.concat_arrays([fast, rest.values]).take(pa.array(index))
     return Checked(values, {int(at[row]): error for row, error in rest.errors.items()},
-                   frozenset(at[sorted(rest.unfit)].tolist()))
+                   {int(at[row]): error for row, error in rest.unfit.items()})
 
 
-def instants(cells: Cells, rule: Callable[[Any], Any]) -> Checked:
+def instants(cells: Cells, rule: Callable[[Any], Any], *, require_offset: bool = False) -> Checked:
     """A timestamp column as UTC; `rule` is the scalar `to_instant` with the column's options.
 
-    Text cells in the common spellings (local, or ISO 8601 with an offset) are parsed
-    in Arrow; the rest (other spellings, empties, mistakes, a sheet's dates and serials)
-    take `rule` once per distinct value.
+    Text cells in the common spellings (local, or ISO 8601 with an offset; with
+    `require_offset`, only the latter) are parsed in Arrow; the rest (other spellings,
+    empties, mistakes, a sheet's dates and serials) take `rule` once per distinct value.
     """
     written = text_part(cells)
     common = pc.fill_null(pc.match_substring_regex(written, _COMMON_TIMESTAMP), False)
@@ -182,27 +207,30 @@ def instants(cells: Cells, rule: Callable[[Any], Any]) -> Checked:
         # Arrow's strptime rolls 2025-02-30 over to March: only a value that prints back as written is taken.
         pc.equal(pc.strftime(parsed.cast(pa.timestamp("s")), format=_COMMON_TIMESTAMP_FORMAT), local),
     )
+    if require_offset:
+        accepted = pc.and_(accepted, pc.not_equal(offset_written, ""))
     utc = pc.subtract(parsed.cast(pa.int64()), offset_us).cast(UTC_TIMESTAMP)
     return vetted(cells, utc, accepted, rule)
 
 
-def amounts(cells: Cells, rule: Callable[[Any], Any]) -> Checked:
+def amounts(cells: Cells, rule: Callable[[Any], Any], *, floats: bool = False) -> Checked:
     """A CNY amount column as integer fen; `rule` is the scalar `to_fen` with the column's options.
 
     Plain decimals of at most two places (`97.90`, `7`) are converted exactly in Arrow
     (through decimal128, never a float), and a sheet's finite non-negative floats are
-    rounded as `round(value * 100)` does (half to even, in float64); the rest take `rule`
-    once per distinct value.
+    rounded as `round(value * 100)` does (half to even, in float64) when the rule takes
+    `floats` (a JSON contract's "string decimal" does not); the rest take `rule` once
+    per distinct value.
     """
     normalized = texts(text_part(cells))
     plain = pc.fill_null(pc.match_substring_regex(normalized, _PLAIN_AMOUNT), False)
     fen = pc.multiply(pc.if_else(plain, normalized, "0").cast(_CENTS), 100).cast(pa.int64())
-    if isinstance(cells, pa.Array):
+    if isinstance(cells, pa.Array) or not floats:
         return vetted(cells, fen, plain, rule)
-    floats = np.array([v if type(v) is float else np.nan for v in cells], dtype=np.float64)
+    numbers = np.array([v if type(v) is float else np.nan for v in cells], dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        rounded = np.rint(floats * 100)
-        exact = (floats >= 0) & (rounded < _FLOAT_EXACT_INT)  # NaN (not a float cell) and inf fail both
+        rounded = np.rint(numbers * 100)
+        exact = (numbers >= 0) & (rounded < _FLOAT_EXACT_INT)  # NaN (not a float cell) and inf fail both
     fen = pc.if_else(plain, fen, pa.array(np.where(exact, rounded, 0).astype(np.int64)))
     return vetted(cells, fen, pc.or_(plain, pa.array(exact)), rule)
 
@@ -299,6 +327,26 @@ def fields(records: Sequence[dict[str, Any]], key: str) -> list[Any]:
     return list(map(dict.get, records, repeat(key)))  # in C, not a Python loop
 
 
+def json_ints(values: Sequence[Any]) -> pa.Array:
+    """The JSON integers (not booleans, not floats) among decoded values as int64; null elsewhere."""
+    return pa.array([value if value.__class__ is int and -(1 << 63) <= value < 1 << 63 else None
+                     for value in values], pa.int64())
+
+
+# Shorter JSON columns are checked in Python: there Arrow's cost per call outweighs its speed per value.
+ARROW_FROM = 1024
+
+
+def json_column(values: Sequence[Any], rule: Callable[[Any], Any], type_: pa.DataType,
+                vectorised: Callable[[], Checked] | None = None) -> Checked:
+    """A field of decoded JSON records checked by `rule`, the same either way: a short
+    column (or one with no `vectorised` happy path) once per distinct value, a long one
+    by `vectorised`."""
+    if vectorised is None or len(values) < ARROW_FROM:
+        return per_distinct(values, rule, type_)
+    return vectorised()
+
+
 def first_of_owner(errors: dict[int, RowError], owner: np.ndarray) -> Checked:
     """Errors of nested rows (an order's lines) as their owners' errors: each owner's first, in row order."""
     first: dict[int, RowError] = {}
@@ -319,9 +367,10 @@ class Rules:
 
     def check_loaded(self, rows: Sequence[int]) -> None:
         """Fail as the record parsers do when a loaded row holds a value its column's type cannot."""
-        unfit = frozenset().union(*(checked.unfit for checked in self._checked))
-        if unfit and not unfit.isdisjoint(rows):
-            raise OverflowError(f"a loaded row holds a value too large for its column (row {min(unfit & set(rows))})")
+        unfit = {row: error for checked in self._checked for row, error in checked.unfit.items()}
+        loaded = sorted(set(unfit).intersection(rows))
+        if loaded:
+            raise unfit[loaded[0]]
 
     def first_errors(self) -> dict[int, RowError]:
         """Each failing row's first error, in check order."""

@@ -475,7 +475,7 @@ def _douyin_columns(table: TextColumns, export: _Export, col: Collector) -> dict
     status = rules.check(per_distinct(cell["订单状态"], partial(_status, name="订单状态", mapping=_DOUYIN_STATUS),
                                       _STATUS_TYPE))
     after_sales = rules.check(per_distinct(cell["售后状态"], partial(_after_sales, name="售后状态"), pa.string()))
-    refund = rules.check(amounts(cell["退款金额"], partial(to_fen, name="退款金额", default=0)))
+    refund = rules.check(amounts(cell["退款金额"], partial(to_fen, name="退款金额", default=0), floats=True))
     refunded = pc.equal(after_sales, AFTER_SALES_REFUNDED)
     line = {
         "sub_order_no": rules.check(matching(cell["子订单编号"], order_number,
@@ -483,8 +483,8 @@ def _douyin_columns(table: TextColumns, export: _Export, col: Collector) -> dict
         "product_name": rules.check(text(cell["选购商品"])), "product_id": rules.check(text(cell["商品ID"])),
         "category_text": rules.check(text(cell["商品类目"])),
         "qty": rules.check(per_distinct(cell["商品数量"], partial(to_count, name="商品数量", minimum=1), pa.int64())),
-        "unit_price_fen": rules.check(amounts(cell["商品单价"], partial(to_fen, name="商品单价"))),
-        "amount_fen": rules.check(amounts(cell["订单应付金额"], partial(to_fen, name="订单应付金额"))),
+        "unit_price_fen": rules.check(amounts(cell["商品单价"], partial(to_fen, name="商品单价"), floats=True)),
+        "amount_fen": rules.check(amounts(cell["订单应付金额"], partial(to_fen, name="订单应付金额"), floats=True)),
         "line_refund_fen": pc.if_else(refunded, refund, pa.scalar(None, pa.int64())),
         "live_room_id": rules.check(text(cell["直播间ID"])), "influencer_id": rules.check(text(cell["达人ID"])),
         "traffic_source": rules.check(text(cell["流量来源"])),
@@ -509,7 +509,7 @@ def _douyin_columns(table: TextColumns, export: _Export, col: Collector) -> dict
                 express_company=rules.check(per_distinct(cell["快递公司"], _express, pa.string())),
                 waybill_no=rules.check(text(cell["快递单号"])))
     shop_id = rules.check(per_distinct(cell["店铺ID"], partial(required_text, name="店铺ID"), pa.string()))
-    shipping = rules.check(amounts(cell["运费"], partial(to_fen, name="运费", default=0)))
+    shipping = rules.check(amounts(cell["运费"], partial(to_fen, name="运费", default=0), floats=True))
     refunded_at = rules.check(instants(cell["退款时间"], partial(excel_instant, name="退款时间", required=False)))
 
     # What `_douyin_content` compares, for the rows whose (主订单编号, 子订单编号) occurs more than once.
