@@ -426,8 +426,8 @@ def _one_order_per_record(
     good[list(errors)] = False
     keep = good.copy()
     key = orders.column("order_no")
-    counts = pc.value_counts(pc.filter(key, good))
-    repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    per_key = pc.value_counts(pc.filter(key, good))
+    repeated = pc.filter(per_key.field("values"), pc.greater(per_key.field("counts"), 1))
     if len(repeated):
         content = [name for name in orders.column_names if name != "source_row"]
         rows = np.flatnonzero(good & pc.is_in(key, repeated).to_numpy(zero_copy_only=False))
