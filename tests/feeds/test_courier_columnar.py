@@ -29,6 +29,7 @@ from zhongwei.ingest.courier import _unique
 from zhongwei.synth.generate import SynthConfig, generate
 
 from feedkit import DEID, EVENT, WAYBILL, variant
+from expectations import served
 from test_feeds_columnar import assert_same
 
 PARSERS: dict[str, Callable[[list[object], str], ParsedBatch]] = {
@@ -53,18 +54,6 @@ def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("courier-columnar") / "inbox"
     generate(SynthConfig(out=str(out), months="2025-02:2025-04", scale=0.002, seed=11, defect_rate=0.05))
     return out
-
-
-def served(path: Path) -> dict[str, list[object]]:
-    """A generated month as the exchange serves it: JSON objects by company and received day."""
-    windows: dict[str, list[object]] = defaultdict(list)
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # the exchange does not serve a line that is not JSON
-        windows[f"{record.get('company')}:{str(record.get('received_at'))[:10]}"].append(record)
-    return windows
 
 
 @pytest.mark.parametrize("path", PATHS)
