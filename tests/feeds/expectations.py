@@ -2,8 +2,9 @@
 
 The columnar engine replaced parsers that read one record at a time. Before those
 were deleted, they parsed the inputs under `expected/` and their batches were
-written to `expected/<feed>.jsonl.gz`, one line per case; `test_parser_expectations`
-holds the engine to them. The inputs:
+written to `expected/<feed>.jsonl.gz`, one line per case (by `make_expectations.py`,
+which went with them; see commit 027097d); `test_parser_expectations` holds the
+engine to them. The inputs:
 
 - `generated-2025-03.tar.gz`: one generated month (scale 0.0005, seed 11, every
   defect kind at 5 %; as the range's only month it is the broken one, with

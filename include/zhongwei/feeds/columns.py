@@ -56,8 +56,8 @@ class Checked:
     values: pa.Array
     errors: dict[int, RowError] = field(default_factory=dict)
     # Rows whose value the rule gave but the Arrow type cannot hold (an amount of 1e30 yuan, a lone
-    # surrogate from a JSON escape), with why: null here, and fatal only if the row is loaded,
-    # where the record parsers' `build_table` fails too.
+    # surrogate from a JSON escape), with why: null here, and fatal only if the row is loaded
+    # (`Rules.check_loaded`): no table can hold it, and a batch is never half-written.
     unfit: dict[int, Exception] = field(default_factory=dict)
 
 
@@ -268,8 +268,8 @@ def typed(values: Sequence[Any], type_: pa.DataType, check: Callable[..., Checke
     """A decoded JSON field: `check(cells, rule=rule)` on its values of the JSON type `type_` holds.
 
     Any other value (a number where a string is due, a bool for an integer, an
-    object) has no place in that column: it takes the scalar `rule` itself, as the
-    record parser does, so its reason and detail text are the record parser's.
+    object) has no place in that column: it takes the scalar `rule` itself, which
+    gives its reason and detail text.
     """
     kind = _JSON_TYPES[type_]
     odd = {}
@@ -366,7 +366,7 @@ class Rules:
         return checked.values
 
     def check_loaded(self, rows: Sequence[int]) -> None:
-        """Fail as the record parsers do when a loaded row holds a value its column's type cannot."""
+        """Fail the batch when a loaded row holds a value its column's type cannot hold."""
         unfit = {row: error for checked in self._checked for row, error in checked.unfit.items()}
         loaded = sorted(set(unfit).intersection(rows))
         if loaded:

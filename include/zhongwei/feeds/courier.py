@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -26,7 +25,7 @@ from zhongwei.feeds.columns import (
     Checked, Rules, amounts, instants, json_column, json_ints, per_distinct, rows_of, text_part, texts, vetted,
 )
 from zhongwei.feeds.common import (
-    UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, RowError, build_table, clip, enum_value, to_count, to_fen, to_instant,
+    UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, RowError, clip, enum_value, to_count, to_fen, to_instant,
 )
 from zhongwei.feeds.contract import COMPANY_WAYBILL_PATTERNS, EVENT_STATES, ITEM_CATEGORIES, PACKAGINGS, SERVICES
 from zhongwei.feeds.divisions import Divisions, default_divisions
@@ -66,12 +65,6 @@ EVENT_SCHEMA = pa.schema([
 # ---------------------------------------------------------------- fields
 
 
-def _instant(record: Mapping[str, Any], key: str) -> datetime:
-    moment = to_instant(record.get(key), key, require_offset=True)
-    assert moment is not None  # required
-    return moment
-
-
 def _on_value(getter: Callable[..., Any], key: str, value: object, **options: Any) -> Any:
     """A `jsonfields` getter applied to a field's value (the column engine holds values, not records)."""
     return getter({key: value}, key, **options)
@@ -89,12 +82,6 @@ def _waybill_no(company: str, value: object) -> str:
     if not COMPANY_WAYBILL_PATTERNS[company].match(waybill_no):
         raise RowError(reasons.BAD_WAYBILL_NO, f"waybill_no {waybill_no!r} does not match {company}'s pattern")
     return waybill_no
-
-
-def _identity(record: Mapping[str, Any]) -> tuple[str, str]:
-    """(company, waybill_no): a company of the contract and a number of its pattern."""
-    company = _company(record.get("company"))
-    return company, _waybill_no(company, record.get("waybill_no"))
 
 
 def _area(value: object, name: str, divisions: Divisions) -> str:
@@ -134,19 +121,6 @@ def _free_text(value: object, name: str) -> str | None:
     return redact(_on_value(optional_string, name, value, free_text=True))
 
 
-def _party(record: Mapping[str, Any], key: str, deid: Deidentifier) -> dict[str, str | None]:
-    """A sender/receiver object as hashes and masks; its clear values go no further."""
-    party = obj(record, key)
-    name, phone, address = (optional_string(party, f) for f in ("name", "phone", "address"))
-    name_hash, name_masked = deid.name(name)
-    phone_hash, phone_masked = deid.phone(phone)
-    return {
-        f"{key}_name_hash": name_hash, f"{key}_name_masked": name_masked,
-        f"{key}_phone_hash": phone_hash, f"{key}_phone_masked": phone_masked,
-        f"{key}_address_hash": deid.hash(address),
-    }
-
-
 def _order_ref(value: object) -> tuple[str | None, str | None]:
     ref = _on_value(optional_object, "order_ref", value)
     if ref is None:
@@ -157,68 +131,8 @@ def _order_ref(value: object) -> tuple[str | None, str | None]:
     return string(ref, "platform"), string(ref, "order_no")
 
 
-# ---------------------------------------------------------------- records
-
-
-def _waybill(record: Mapping[str, Any], divisions: Divisions, deid: Deidentifier) -> dict[str, Any]:
-    company, waybill_no = _identity(record)
-    accepted_at, received_at = _instant(record, "accepted_at"), _instant(record, "received_at")
-    origin = _area(record.get("origin_area_code"), "origin_area_code", divisions)
-    country = _country(record.get("dest_country"))
-    dest = _destination(country, record.get("dest_area_code"), divisions)
-    platform, order_no = _order_ref(record.get("order_ref"))
-    return {
-        "company": company, "waybill_no": waybill_no,
-        "accepted_at": accepted_at, "received_at": received_at,
-        "origin_area_code": origin, "dest_country": country, "dest_area_code": dest,
-        "weight_g": to_count(record.get("weight_g"), "weight_g", minimum=1, ints_only=True),
-        "fee_fen": to_fen(record.get("fee_cny"), "fee_cny", strings_only=True),
-        "service": _enum(record.get("service"), "service", SERVICES),
-        "item_category": _enum(record.get("item_category"), "item_category", ITEM_CATEGORIES),
-        "e_waybill": boolean(record, "e_waybill"),
-        "packaging": _enum(record.get("packaging"), "packaging", PACKAGINGS),
-        "pickup_outlet_id": optional_string(record, "pickup_outlet_id"),
-        "order_platform": platform, "order_no": order_no,
-        **_party(record, "sender", deid), **_party(record, "receiver", deid),
-    }
-
-
-def _event(record: Mapping[str, Any], divisions: Divisions) -> dict[str, Any]:
-    company, waybill_no = _identity(record)
-    state = _state(record.get("state"))
-    return {
-        "company": company, "waybill_no": waybill_no,
-        "event_time": _instant(record, "event_time"), "received_at": _instant(record, "received_at"),
-        "state": state, "sub_state": integer(record, "sub_state", required=False),
-        "area_code": _area(record.get("area_code"), "area_code", divisions),
-        "area_name": _free_text(record.get("area_name"), "area_name"),
-        "outlet_id": optional_string(record, "outlet_id"),
-        "context": _free_text(record.get("context"), "context"),
-    }
-
-
 def _raw_record(record: object) -> str:
     return clip(redact_json_line(json.dumps(record, ensure_ascii=False, default=str)) or "")
-
-
-def _parse_records(
-    records: Iterable[object], source: str, table: str, schema: pa.Schema,
-    convert: Callable[[Mapping[str, Any]], dict[str, Any]], key: tuple[str, ...],
-) -> ParsedBatch:
-    col, candidates = Collector(), []
-    for number, record in enumerate(records, start=1):
-        col.arrived += 1
-        location = f"{source}:record {number}"
-        try:
-            if not isinstance(record, dict):
-                raise RowError(reasons.MALFORMED_RECORD, _not_an_object(record))
-            row = convert(record)
-        except RowError as error:
-            col.reject(location, error, _raw_record(record))
-            continue
-        candidates.append(Candidate(location, tuple(row[k] for k in key), row, partial(_raw_record, record)))
-    kept, _ = col.unique(candidates, "/".join(key), lambda row: row)
-    return col.finish({table: build_table(col.accept_all(kept), schema)}, source=source)
 
 
 def _not_an_object(record: object) -> str:
@@ -227,11 +141,12 @@ def _not_an_object(record: object) -> str:
 
 # ---------------------------------------------------------------- on whole columns
 #
-# The same rules on whole columns (`zhongwei.feeds.columns`): each field is taken out of
+# The rules run on whole columns (`zhongwei.feeds.columns`): each field is taken out of
 # the records once, the common case is checked in Arrow, and everything else (wrong
-# types, other spellings, mistakes) takes the very value rules above, once per distinct
-# value (short windows entirely so, `columns.json_column`). A record's reason is its first
-# failing check in the order `_waybill` and `_event` make them.
+# types, other spellings, mistakes) takes the value rules above, once per distinct value
+# (short windows entirely so, `columns.json_column`). A record's reason is its first
+# failing check, in the order of the columns below (the order the record-by-record parser
+# checked them in: tests/feeds/expected holds what it made of hostile records).
 
 _HASH_AND_MASK = pa.struct([("hash", pa.string()), ("masked", pa.string())])
 _ORDER_REF = pa.struct([("platform", pa.string()), ("order_no", pa.string())])
@@ -313,7 +228,8 @@ def _order_ref_of_parts(parts: object) -> tuple[str | None, str | None]:
 
 
 def _party_columns(field: Fields, key: str, deid: Deidentifier, rules: Rules) -> dict[str, pa.Array]:
-    """`_party` on whole columns: the object checked first, then its name, phone and address."""
+    """A sender/receiver object as hashes and masks (its clear values go no further): the
+    object checked first, then its name, phone and address."""
     parties = field(key)
     rules.check(json_column([_OBJECT if isinstance(p, dict) else p for p in parties], partial(_is_object, key=key),
                             pa.bool_()))
@@ -337,7 +253,6 @@ def _is_object(value: object, key: str) -> None:
 
 def _waybill_columns(records: list[dict[str, Any]], divisions: Divisions, deid: Deidentifier,
                      ) -> tuple[dict[str, pa.Array], Rules]:
-    """`_waybill` on whole columns."""
     field, rules = _fields(records), Rules()
     company, waybill_no = _identity_columns(field, rules)
     accepted_at = rules.check(_instants(field, "accepted_at"))
@@ -379,7 +294,6 @@ def _country_destination(pair: tuple[str | None, object], divisions: Divisions) 
 
 
 def _event_columns(records: list[dict[str, Any]], divisions: Divisions) -> tuple[dict[str, pa.Array], Rules]:
-    """`_event` on whole columns."""
     field, rules = _fields(records), Rules()
     company, waybill_no = _identity_columns(field, rules)
     state = rules.check(_ints(field("state"), _state, partial(pc.is_in, value_set=_EVENT_STATES)))
@@ -402,7 +316,7 @@ def _parse_columns(
     records: Iterable[object], source: str, table: str, schema: pa.Schema,
     convert: Callable[[list[dict[str, Any]]], tuple[dict[str, pa.Array], Rules]], key: tuple[str, ...],
 ) -> ParsedBatch:
-    """`_parse_records` on whole columns: the same batch."""
+    """A window's records through `convert` (its kind's columns and rules), then its repeats and conflicts."""
     records = list(records)
     col = Collector()
     col.arrived = len(records)
@@ -421,7 +335,7 @@ def _parse_columns(
         col.reject(location(number), errors[number], _raw_record(records[number]))
     good = np.ones(len(at), dtype=bool)
     good[list(failed)] = False
-    rules.check_loaded(np.flatnonzero(good).tolist())  # the record engine cannot build this table either
+    rules.check_loaded(np.flatnonzero(good).tolist())  # a loaded value Arrow cannot hold fails the batch
     rows = pa.table({name: columns[name] for name in schema.names}).filter(pa.array(good)).cast(schema)
     numbers = np.asarray(at, dtype=np.int64)[good].tolist()
     keep = _unique_rows(rows, key, col, numbers, records, location)
@@ -434,7 +348,7 @@ def _unique_rows(rows: pa.Table, key: tuple[str, ...], col: Collector, numbers: 
     """Which rows stay under `Collector.unique` (key `key`, content the whole row).
 
     Arrow finds the keys that may occur more than once; only their rows become candidates,
-    so that `Collector.unique` counts and rejects them exactly as the record engine does.
+    which `Collector.unique` counts and rejects as it does every feed's.
     """
     keep = np.ones(len(rows), dtype=bool)
     # Keys joined into one text (a separator inside a value can only join more rows, never fewer).
@@ -468,24 +382,12 @@ def parse_waybills(
     """
     divisions = default_divisions() if known_divisions is None else known_divisions
     deidentifier = deid or Deidentifier.from_settings()
-    return _parse(records, source, "waybills", WAYBILL_SCHEMA, WAYBILL_KEY, divisions=divisions, deid=deidentifier)
+    convert = partial(_waybill_columns, divisions=divisions, deid=deidentifier)
+    return _parse_columns(records, source, "waybills", WAYBILL_SCHEMA, convert, WAYBILL_KEY)
 
 
 def parse_events(records: Iterable[object], source: str, known_divisions: Divisions | None = None) -> ParsedBatch:
     """Tracking-event records of one API window -> table `events` (free text redacted)."""
     divisions = default_divisions() if known_divisions is None else known_divisions
-    return _parse(records, source, "events", EVENT_SCHEMA, EVENT_KEY, divisions=divisions)
-
-
-# Kinds parsed on whole columns; the record engine stays for the differential test (issue 13).
-_COLUMNAR: dict[str, Callable[..., tuple[dict[str, pa.Array], Rules]]] = {
-    "waybills": _waybill_columns, "events": _event_columns,
-}
-_RECORDS: dict[str, Callable[..., dict[str, Any]]] = {"waybills": _waybill, "events": _event}
-
-
-def _parse(records: Iterable[object], source: str, table: str, schema: pa.Schema, key: tuple[str, ...],
-           **context: Any) -> ParsedBatch:
-    if table in _COLUMNAR:
-        return _parse_columns(records, source, table, schema, partial(_COLUMNAR[table], **context), key)
-    return _parse_records(records, source, table, schema, partial(_RECORDS[table], **context), key)
+    convert = partial(_event_columns, divisions=divisions)
+    return _parse_columns(records, source, "events", EVENT_SCHEMA, convert, EVENT_KEY)

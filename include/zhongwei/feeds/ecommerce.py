@@ -9,6 +9,11 @@ Counting: `rows_arrived` is physical records — CSV records for Taobao and PDD,
 sheet rows (order lines) for Douyin, JSON lines for ZWYP. A Douyin order is taken
 whole or not at all: when one of its lines is rejected, its sibling lines in the
 same file are rejected too (`incomplete_order`).
+
+Each file is read into columns and each rule runs once over its column
+(`zhongwei.feeds.columns`). A row's reason is the first rule it fails, in the
+order each parser below checks its columns: the order the record-by-record
+parsers that came before used, which `tests/feeds/expected` holds them to.
 """
 from __future__ import annotations
 
@@ -35,7 +40,7 @@ from zhongwei.feeds.columns import (
     matching, objects, optional_texts, per_distinct, rows_of, texts, typed, vetted,
 )
 from zhongwei.feeds.common import (
-    UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, Rejected, RowError, build_table, file_stamp, nfkc_keys, norm_text,
+    UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, Rejected, RowError, file_stamp, nfkc_keys, norm_text,
     optional_text, read_file_guarded, required_text, to_count, to_fen, to_instant,
 )
 from zhongwei.feeds.contract import (
@@ -50,9 +55,7 @@ from zhongwei.feeds.divisions import Divisions, default_divisions
 from zhongwei.feeds.jsonfields import obj, of_value, optional_object, optional_string, string
 from zhongwei.feeds.pii import Deidentifier, is_masked
 from zhongwei.feeds.readers import (
-    JsonLines, Record, TextColumns, csv_columns, decode_json_object, jsonl_lines, open_csv, open_jsonl, open_workbook,
-    sheet_columns,
-    sheet_records, sheet_rows,
+    JsonLines, TextColumns, csv_columns, decode_json_object, jsonl_lines, open_workbook, sheet_columns, sheet_rows,
 )
 from zhongwei.reference import PLATFORMS
 
@@ -79,8 +82,6 @@ LINE_SCHEMA = pa.schema([
     ("live_room_id", pa.string()), ("influencer_id", pa.string()), ("traffic_source", pa.string()),
 ])
 SCHEMAS = {"orders": ORDER_SCHEMA, "order_lines": LINE_SCHEMA}
-_ORDER_COLUMNS = tuple(ORDER_SCHEMA.names)  # Schema.names builds a new list on every access
-_LINE_COLUMNS = tuple(LINE_SCHEMA.names)
 
 _TAOBAO_STATUS = nfkc_keys(TAOBAO_STATUS)
 _PDD_STATUS = nfkc_keys(PDD_STATUS)
@@ -105,34 +106,6 @@ class _Export:
     source_file: str
     deid: Deidentifier
     divisions: Divisions
-
-    def order(self, record: Record, **fields: Any) -> dict[str, Any]:
-        """An `orders` row: every schema column, unknown ones null."""
-        row = dict.fromkeys(_ORDER_COLUMNS)
-        row.update(platform=self.platform, export_date=self.export_date, source_file=self.source_file,
-                   source_row=record.number, refund_requested_fen=0)
-        row.update(fields)
-        row["is_livestream_order"] = row["channel"] == LIVESTREAM_CHANNEL
-        return row
-
-    def line(self, order_no: str, line_no: int, **fields: Any) -> dict[str, Any]:
-        row = dict.fromkeys(_LINE_COLUMNS)
-        row.update(platform=self.platform, order_no=order_no, line_no=line_no, export_date=self.export_date)
-        row.update(fields)
-        return row
-
-    def buyer(self, name: object, phone: object) -> dict[str, str | None]:
-        name_hash, name_masked = self.deid.name(name)
-        phone_hash, phone_masked = self.deid.phone(phone)
-        return {"buyer_name_hash": name_hash, "buyer_name_masked": name_masked,
-                "buyer_phone_hash": phone_hash, "buyer_phone_masked": phone_masked}
-
-    def address_hash(self, region: Sequence[object], street: Sequence[object]) -> str | None:
-        """Hash of the whole address; none without a street part (it would not identify anyone)."""
-        streets = [text for text in map(norm_text, street) if text]
-        if not streets:
-            return None
-        return self.deid.hash(" ".join([text for text in map(norm_text, region) if text] + streets))
 
 
 # ---------------------------------------------------------------- shared field rules
@@ -175,12 +148,6 @@ def _place(value: object) -> str | None:
     return None if text is None or is_masked(text) else text
 
 
-def _category(value: object, notes: Notes) -> str | None:
-    text = optional_text(value)
-    notes.extend(category_notes(text))
-    return text
-
-
 def _province(token: str) -> str | None:
     if token in PROVINCE_SHORT_NAMES:
         return PROVINCE_SHORT_NAMES[token]
@@ -206,74 +173,11 @@ def _excel_text(value: object) -> str:
     return wrapped.group(1) if wrapped else text
 
 
-def _taobao(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    cell = record.data
-    order_no = _order_no(_excel_text(cell["订单编号"]), "TAOBAO", "订单编号")
-    status_raw, status = _status(cell["订单状态"], "订单状态", _TAOBAO_STATUS)
-    goods = to_fen(cell["买家应付货款"], "买家应付货款")
-    refund = to_fen(cell["退款金额"], "退款金额", default=0)
-    refunded_at = to_instant(cell["退款完成时间"], "退款完成时间", required=False)
-    province, city, district = _taobao_region(cell["收货地址"])
-    order = export.order(
-        record, order_no=order_no, shop_id=required_text(cell["店铺Id"], "店铺Id"),
-        status_raw=status_raw, status=status,
-        created_at=to_instant(cell["订单创建时间"], "订单创建时间"),
-        paid_at=to_instant(cell["订单付款时间"], "订单付款时间", required=False),
-        goods_fen=goods, shipping_fen=to_fen(cell["买家应付邮费"], "买家应付邮费", default=0),
-        paid_fen=to_fen(cell["买家实际支付金额"], "买家实际支付金额"),
-        refund_fen=refund if refunded_at else 0, refund_requested_fen=0 if refunded_at else refund,
-        refunded_at=refunded_at,
-        member_name_hash=export.deid.hash(cell["买家会员名"]),
-        **export.buyer(cell["收货人姓名"], cell["联系手机"]),
-        address_hash=export.deid.hash(cell["收货地址"]),
-        province=province, city=city, district=district,
-        express_company=_express(cell["物流公司"]), waybill_no=optional_text(cell["物流单号"]),
-    )
-    line = export.line(
-        order_no, 0, product_name=optional_text(cell["宝贝标题"]),
-        category_text=_category(cell["商品类目"], notes),
-        qty=to_count(cell["宝贝总数量"], "宝贝总数量", minimum=1), amount_fen=goods,
-    )
-    return order, [line]
-
-
 # ---------------------------------------------------------------- PDD
 
 
-def _pdd(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    cell = record.data
-    order_no = _order_no(cell["订单号"], "PDD", "订单号")
-    status_raw, status = _status(cell["订单状态"], "订单状态", _PDD_STATUS)
-    after_sales = _after_sales(cell["售后状态"], "售后状态")
-    paid = to_fen(cell["用户实付金额(元)"], "用户实付金额(元)")
-    refund = to_fen(cell["退款金额(元)"], "退款金额(元)", default=0)
-    refunded_at = to_instant(cell["退款时间"], "退款时间", required=False)
-    # PDD orders exist only once paid: 订单成交时间 is both creation and payment.
-    paid_at = to_instant(cell["订单成交时间"], "订单成交时间")
-    region = [cell["省"], cell["市"], cell["区"]]
-    order = export.order(
-        record, order_no=order_no, shop_id=required_text(cell["店铺id"], "店铺id"),
-        status_raw=status_raw, status=status, created_at=paid_at, paid_at=paid_at,
-        completed_at=to_instant(cell["确认收货时间"], "确认收货时间", required=False),
-        goods_fen=paid, shipping_fen=0, paid_fen=paid,
-        refund_fen=refund if after_sales == AFTER_SALES_REFUNDED else 0,
-        refund_requested_fen=refund if after_sales == AFTER_SALES_PENDING else 0,
-        refunded_at=refunded_at if after_sales == AFTER_SALES_REFUNDED else None,
-        **export.buyer(cell["收货人"], cell["手机"]),
-        address_hash=export.address_hash(region, [cell["街道"]]),
-        province=_place(cell["省"]), city=_place(cell["市"]), district=_place(cell["区"]),
-        express_company=_express(cell["快递公司"]), waybill_no=optional_text(cell["快递单号"]),
-    )
-    line = export.line(
-        order_no, 0, product_name=optional_text(cell["商品"]), product_id=optional_text(cell["商品id"]),
-        category_text=_category(cell["商品类目"], notes),
-        qty=to_count(cell["商品数量(件)"], "商品数量(件)", minimum=1), amount_fen=paid,
-    )
-    return order, [line]
-
-
 def _taobao_columns(table: TextColumns, export: _Export, col: Collector) -> dict[str, pa.Table]:
-    """Taobao's rules on whole columns (`zhongwei.feeds.columns`); the same outcome as `_taobao` per record."""
+    """Taobao's rules on whole columns: one order (and its only line) per CSV record."""
     cell = table.columns()
     rules = Rules()
     written = texts(cell["订单编号"])
@@ -332,7 +236,7 @@ def _status_columns(status: pa.Array) -> dict[str, pa.Array]:
 
 
 def _buyer_columns(name: pa.Array, phone: pa.Array, deid: Deidentifier) -> dict[str, pa.Array]:
-    """`_Export.buyer` on whole columns."""
+    """The buyer's name and phone as hashes and masks (their clear values go no further)."""
     names = per_distinct(name, deid.name, _HASH_AND_MASK).values
     phones = per_distinct(phone, deid.phone, _HASH_AND_MASK).values
     return {"buyer_name_hash": pc.struct_field(names, 0), "buyer_name_masked": pc.struct_field(names, 1),
@@ -346,7 +250,7 @@ def _line_columns(orders: dict[str, pa.Array]) -> dict[str, pa.Array]:
 
 
 def _pdd_columns(table: TextColumns, export: _Export, col: Collector) -> dict[str, pa.Table]:
-    """PDD's rules on whole columns (`zhongwei.feeds.columns`); the same outcome as `_pdd` per record."""
+    """PDD's rules on whole columns: one order (and its only line) per CSV record."""
     cell = table.columns()
     rules = Rules()
     order_no = rules.check(matching(cell["订单号"], ORDER_NO_PATTERNS["PDD"].pattern,
@@ -399,7 +303,8 @@ def _columns_table(columns: dict[str, pa.Array], schema: pa.Schema) -> pa.Table:
 
 
 def _address_hashes(region: list[pa.Array], street: list[pa.Array], deid: Deidentifier) -> pa.Array:
-    """`_Export.address_hash` on whole columns: region and street parts joined, hashed once per distinct address."""
+    """The whole address hashed, region and street parts joined (once per distinct address); none
+    without a street part: it would not identify anyone."""
     parts = [empty_as_null(part) for part in (*region, *street)]
     joined = pc.binary_join_element_wise(*parts, " ", null_handling="skip")
     has_street = reduce(pc.or_, [pc.is_valid(part) for part in parts[len(region):]])
@@ -461,10 +366,10 @@ def _one_order_per_record(
 
 
 def _douyin_columns(table: TextColumns, export: _Export, col: Collector) -> dict[str, pa.Table]:
-    """Douyin's rules on whole columns; the same outcome as `_douyin_line` and `_douyin_order` per row.
+    """Douyin's rules on whole columns: a sheet row per order line.
 
-    Rules are checked in the order `_douyin_line` evaluates them (`export.line`'s arguments,
-    then the head's, then `_DouyinLine`'s); the order rules are `_whole_orders`, on row numbers.
+    A row's own rules come first (its line's values, then the order-level values its order
+    takes from its first line); the order rules are `_whole_orders`, on row numbers.
     """
     cell = table.columns()
     rules = Rules()
@@ -512,7 +417,8 @@ def _douyin_columns(table: TextColumns, export: _Export, col: Collector) -> dict
     shipping = rules.check(amounts(cell["运费"], partial(to_fen, name="运费", default=0), floats=True))
     refunded_at = rules.check(instants(cell["退款时间"], partial(excel_instant, name="退款时间", required=False)))
 
-    # What `_douyin_content` compares, for the rows whose (主订单编号, 子订单编号) occurs more than once.
+    # What two copies of one line are compared on (all but the position), for the rows whose
+    # (主订单编号, 子订单编号) occurs more than once.
     keys = list(zip(order_no.to_pylist(), line["sub_order_no"].to_pylist()))
     counts = Counter(keys)
     repeated = [row for row, key in enumerate(keys) if counts[key] > 1]
@@ -549,7 +455,9 @@ def _douyin_tables(
     line: dict[str, pa.Array], head: dict[str, pa.Array], shipping: pa.Array, after_sales: pa.Array,
     refund: pa.Array, refunded_at: pa.Array,
 ) -> dict[str, pa.Table]:
-    """`_douyin_order` and the line numbering on whole columns: `whole` holds each order's rows."""
+    """Orders and their numbered lines from `whole`, each order's rows: an order takes its order-level
+    values from its first line, its amounts are its lines' sums, its channel is live streaming when
+    a line came from a live room, else its first traffic source's."""
     sizes = np.array([len(group) for group in whole])
     starts = np.cumsum(sizes) - sizes
     rows = np.fromiter(chain.from_iterable(whole), dtype=np.int64, count=int(sizes.sum()))
@@ -558,7 +466,7 @@ def _douyin_tables(
     def total(values: pa.Array) -> np.ndarray:
         cells = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)[rows]
         if len(cells) and int(cells.max()) * int(sizes.max()) >= 2**63:
-            cells = cells.astype(object)  # summed in Python ints: Arrow then refuses what `build_table` refuses
+            cells = cells.astype(object)  # summed in Python ints: a sum beyond int64 then fails in Arrow, not wraps
         return np.add.reduceat(cells, starts)
 
     def where(mask: pa.Array) -> np.ndarray:
@@ -639,54 +547,12 @@ def _zwyp_area_code(divisions: Divisions, code: str | None) -> str | None:
     return divisions.check(code, "ship_to.area_code") if code else None
 
 
-def _zwyp(record: Record, export: _Export, notes: Notes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    data = decode_json_object(record.data)
-    order_no = _zwyp_order_no(data.get("order_id"))
-    status_raw, status = _zwyp_status(data.get("status"))
-    channel = _zwyp_channel(data.get("channel"))
-    pickup_outlet = optional_string(data, "pickup_outlet_id")
-    if channel == STORE_PICKUP_CHANNEL and pickup_outlet is None:
-        raise RowError(reasons.MALFORMED_RECORD, _PICKUP_WITHOUT_OUTLET)
-    items = _zwyp_items(data.get("items"))
-    lines = []
-    for line_no, item in enumerate(items):
-        qty = to_count(item.get("qty"), "items.qty", minimum=1, ints_only=True)
-        unit_price = to_fen(item.get("unit_price"), "items.unit_price", strings_only=True)
-        lines.append(export.line(
-            order_no, line_no, product_name=optional_string(item, "name"), product_id=optional_string(item, "sku"),
-            category_text=_category(optional_string(item, "category"), notes),
-            qty=qty, unit_price_fen=unit_price, amount_fen=qty * unit_price,
-        ))
-    refunded = to_fen(data.get("amount_refunded"), "amount_refunded", strings_only=True)
-    refunded_at = to_instant(data.get("refunded_at"), "refunded_at", required=False)
-    buyer = obj(data, "buyer")
-    ship_to = optional_object(data, "ship_to") or {}
-    area_code = optional_string(ship_to, "area_code")
-    express = optional_object(data, "express") or {}
-    order = export.order(
-        record, order_no=order_no, shop_id=string(data, "shop_id"), status_raw=status_raw, status=status,
-        created_at=to_instant(data.get("created_at"), "created_at"),
-        paid_at=to_instant(data.get("paid_at"), "paid_at", required=False),
-        goods_fen=sum(line["amount_fen"] for line in lines),
-        shipping_fen=to_fen(data.get("shipping_fee"), "shipping_fee", strings_only=True),
-        paid_fen=to_fen(data.get("amount_paid"), "amount_paid", strings_only=True),
-        refund_fen=refunded if refunded_at else 0,
-        refunded_at=refunded_at, channel=channel,
-        **export.buyer(optional_string(buyer, "name"), optional_string(buyer, "phone")),
-        address_hash=export.deid.hash(optional_string(ship_to, "address")),
-        ship_to_area_code=_zwyp_area_code(export.divisions, area_code),
-        express_company=_express(optional_string(express, "company")),
-        waybill_no=optional_string(express, "waybill_no"), pickup_outlet_id=pickup_outlet,
-    )
-    return order, lines
-
-
 def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str, pa.Table]:
-    """ZWYP's rules on whole columns; the same outcome as `_zwyp` per line.
+    """ZWYP's rules on whole columns: one order, with its items, per JSON line.
 
     Lines are decoded by json.loads (in C); each field's values then form an Arrow
-    column (`typed`: values of another JSON type take the scalar rule), checked in
-    the order `_zwyp` checks them, an order's items (one row per line) in between.
+    column (`typed`: values of another JSON type take the scalar rule), the order's
+    fields checked first, its items (one row per line) in between, then the rest.
     """
     rules = Rules()
     data, decoded = each(table.lines, decode_json_object, {})
@@ -773,87 +639,12 @@ def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str
 # ---------------------------------------------------------------- DOUYIN
 
 
-@dataclass
-class _DouyinLine:
-    """A sheet row: its line, and the order-level values the order takes from its first line."""
-
-    record: Record
-    order_no: str
-    shop_id: str
-    line: dict[str, Any]
-    head: dict[str, Any]
-    shipping_fen: int
-    after_sales: str
-    refund_fen: int
-    refunded_at: Any
-    notes: Notes
-
-
-def _douyin_line(record: Record, export: _Export) -> _DouyinLine:
-    cell = record.data
-    order_no = _order_no(cell["主订单编号"], "DOUYIN", "主订单编号")
-    status_raw, status = _status(cell["订单状态"], "订单状态", _DOUYIN_STATUS)
-    after_sales = _after_sales(cell["售后状态"], "售后状态")
-    refund = to_fen(cell["退款金额"], "退款金额", default=0)
-    notes: Notes = []
-    line = export.line(
-        order_no, 0, sub_order_no=_order_no(cell["子订单编号"], "DOUYIN", "子订单编号"),
-        product_name=optional_text(cell["选购商品"]), product_id=optional_text(cell["商品ID"]),
-        category_text=_category(cell["商品类目"], notes),
-        qty=to_count(cell["商品数量"], "商品数量", minimum=1),
-        unit_price_fen=to_fen(cell["商品单价"], "商品单价"), amount_fen=to_fen(cell["订单应付金额"], "订单应付金额"),
-        line_refund_fen=refund if after_sales == AFTER_SALES_REFUNDED else None,
-        live_room_id=optional_text(cell["直播间ID"]), influencer_id=optional_text(cell["达人ID"]),
-        traffic_source=optional_text(cell["流量来源"]),
-    )
-    region = [cell["省"], cell["市"], cell["区"]]
-    head = dict(
-        status_raw=status_raw, status=status,
-        created_at=to_instant(cell["订单提交时间"], "订单提交时间", excel=True),
-        paid_at=to_instant(cell["支付完成时间"], "支付完成时间", required=False, excel=True),
-        completed_at=to_instant(cell["订单完成时间"], "订单完成时间", required=False, excel=True),
-        **export.buyer(cell["收件人"], cell["收件人手机号"]),
-        address_hash=export.address_hash(region, [cell["街道"], cell["详细地址"]]),
-        province=_place(cell["省"]), city=_place(cell["市"]), district=_place(cell["区"]),
-        express_company=_express(cell["快递公司"]), waybill_no=optional_text(cell["快递单号"]),
-    )
-    return _DouyinLine(
-        record=record, order_no=order_no, shop_id=required_text(cell["店铺ID"], "店铺ID"), line=line, head=head,
-        shipping_fen=to_fen(cell["运费"], "运费", default=0), after_sales=after_sales, refund_fen=refund,
-        refunded_at=to_instant(cell["退款时间"], "退款时间", required=False, excel=True), notes=notes,
-    )
-
-
-def _douyin_order(lines: list[_DouyinLine], export: _Export) -> dict[str, Any]:
-    """One order from its lines: order-level values from the first line, amounts summed."""
-    first = lines[0]
-    goods = sum(line.line["amount_fen"] for line in lines)
-    shipping = sum(line.shipping_fen for line in lines)  # the contract puts it on the first line only
-    refunded = [line for line in lines if line.after_sales == AFTER_SALES_REFUNDED]
-    live = any(line.line["live_room_id"] for line in lines)
-    traffic = next((line.line["traffic_source"] for line in lines if line.line["traffic_source"]), None)
-    return export.order(
-        first.record, order_no=first.order_no, shop_id=first.shop_id, **first.head,
-        goods_fen=goods, shipping_fen=shipping, paid_fen=goods + shipping if first.head["paid_at"] else 0,
-        refund_fen=sum(line.refund_fen for line in refunded),
-        refund_requested_fen=sum(line.refund_fen for line in lines if line.after_sales == AFTER_SALES_PENDING),
-        refunded_at=max((line.refunded_at for line in refunded if line.refunded_at), default=None),
-        channel=LIVESTREAM_CHANNEL if live else _douyin_channel(traffic),
-    )
-
-
 def _douyin_key(value: object) -> str | None:
     """The 主订单编号 a row claims, when it can be read at all (to find its siblings)."""
     try:
         return norm_text(value) or None
     except RowError:
         return None
-
-
-def _douyin_content(line: _DouyinLine) -> tuple[object, ...]:
-    """A sheet row as parsed, its position aside: two rows equal here are one line sent twice."""
-    return (line.shop_id, line.line, line.head, line.shipping_fen, line.after_sales, line.refund_fen,
-            line.refunded_at)
 
 
 # A sheet row's outcome once its cells are parsed: the RowError, or
@@ -864,7 +655,7 @@ _SheetRow = tuple[str, Callable[[], str], Callable[[], str | None], RowError | _
 
 
 def _whole_orders(rows: Iterable[_SheetRow], col: Collector, content: Callable[[Any], object]) -> list[list[Any]]:
-    """Douyin's order rules on the sheet's rows, in file order (both engines run this).
+    """Douyin's order rules on the sheet's rows, in file order.
 
     A line whose 店铺ID differs from its order's first parsed line is rejected; repeats of
     (主订单编号, 子订单编号) are `Collector.unique`'s (`content` tells copies apart). An order
@@ -902,74 +693,7 @@ def _whole_orders(rows: Iterable[_SheetRow], col: Collector, content: Callable[[
     return whole
 
 
-def _parse_douyin(records: Iterable[Record], export: _Export, col: Collector) -> dict[str, pa.Table]:
-    def outcomes() -> Iterable[_SheetRow]:
-        for record in records:
-            claimed = partial(_douyin_key, record.data["主订单编号"])
-            try:
-                parsed = _douyin_line(record, export)
-            except RowError as error:
-                yield record.location, record.raw, claimed, error
-                continue
-            yield (record.location, record.raw, claimed,
-                   (parsed.order_no, parsed.line["sub_order_no"], parsed.shop_id, parsed, parsed.notes))
-
-    orders, lines = [], []
-    for group in _whole_orders(outcomes(), col, _douyin_content):
-        for line_no, line in enumerate(group):
-            line.line["line_no"] = line_no
-            lines.append(line.line)
-        orders.append(_douyin_order(group, export))
-    return {"orders": build_table(orders, ORDER_SCHEMA), "order_lines": build_table(lines, LINE_SCHEMA)}
-
-
 # ---------------------------------------------------------------- files
-
-Converter = Callable[[Record, _Export, Notes], tuple[dict[str, Any], list[dict[str, Any]]]]
-
-
-def _order_content(value: tuple[dict[str, Any], list[dict[str, Any]]]) -> tuple[object, ...]:
-    """An order record as parsed, its position (`source_row`) aside."""
-    order, lines = value
-    return tuple(v for k, v in order.items() if k != "source_row"), lines
-
-
-def _parse_each(records: Iterable[Record], export: _Export, col: Collector, convert: Converter) -> dict[str, pa.Table]:
-    """Platforms with one record per order: the order number occurs once per file."""
-    candidates = []
-    for record in records:
-        notes: Notes = []
-        try:
-            order, order_lines = convert(record, export, notes)
-        except RowError as error:
-            col.reject(record.location, error, record.raw())
-            continue
-        candidates.append(Candidate(record.location, (order["order_no"],), (order, order_lines), record.raw, notes))
-    kept, _ = col.unique(candidates, "order", _order_content)
-    orders, lines = [], []
-    for order, order_lines in col.accept_all(kept):
-        orders.append(order)
-        lines.extend(order_lines)
-    return {"orders": build_table(orders, ORDER_SCHEMA), "order_lines": build_table(lines, LINE_SCHEMA)}
-
-
-def _records(platform: str, path: Path, col: Collector) -> Iterable[Record]:
-    """The file's records, after its file-level checks."""
-    if platform == "TAOBAO":
-        return open_csv(path, encoding=TAOBAO_ENCODING, columns=TAOBAO_COLUMNS, other_encodings=(PDD_ENCODING,),
-                        pii_columns=TAOBAO_PII_COLUMNS, col=col)
-    if platform == "PDD":
-        return open_csv(path, encoding=PDD_ENCODING, columns=PDD_COLUMNS, other_encodings=(TAOBAO_ENCODING,),
-                        pii_columns=PDD_PII_COLUMNS, col=col)
-    if platform == "DOUYIN":
-        rows = sheet_rows(open_workbook(path), DOUYIN_SHEET)
-        return sheet_records(path, DOUYIN_SHEET, rows, 0, columns=DOUYIN_COLUMNS, pii_columns=DOUYIN_PII_COLUMNS,
-                             col=col)
-    return open_jsonl(path, col)
-
-
-_CONVERTERS: dict[str, Converter] = {"TAOBAO": _taobao, "PDD": _pdd, "ZWYP": _zwyp}
-
 
 def _parse_taobao(path: Path, export: _Export, col: Collector) -> dict[str, pa.Table]:
     table = csv_columns(path, encoding=TAOBAO_ENCODING, columns=TAOBAO_COLUMNS, other_encodings=(PDD_ENCODING,),
@@ -993,8 +717,8 @@ def _parse_zwyp(path: Path, export: _Export, col: Collector) -> dict[str, pa.Tab
     return _zwyp_columns(jsonl_lines(path, col), export, col)
 
 
-# Platforms parsed on whole columns (`zhongwei.feeds.columns`); the others still record by record.
-_COLUMNAR: dict[str, Callable[[Path, _Export, Collector], dict[str, pa.Table]]] = {
+# Each platform's file read into columns, and its rules run on them (`zhongwei.feeds.columns`).
+_PARSERS: dict[str, Callable[[Path, _Export, Collector], dict[str, pa.Table]]] = {
     "TAOBAO": _parse_taobao, "PDD": _parse_pdd, "DOUYIN": _parse_douyin_sheet, "ZWYP": _parse_zwyp,
 }
 
@@ -1020,14 +744,7 @@ def parse_platform_file(
             divisions=default_divisions() if divisions is None else divisions,
         )
         col = Collector()
-        if platform in _COLUMNAR:
-            tables = _COLUMNAR[platform](path, export, col)
-            return col.finish(tables, **metadata, export_date=export.export_date)
-        records = _records(platform, path, col)
-        if platform == "DOUYIN":
-            tables = _parse_douyin(records, export, col)
-        else:
-            tables = _parse_each(records, export, col, _CONVERTERS[platform])
+        tables = _PARSERS[platform](path, export, col)
         return col.finish(tables, **metadata, export_date=export.export_date)
 
     return read_file_guarded(path, SCHEMAS, parse, **metadata)

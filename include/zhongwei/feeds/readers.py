@@ -133,7 +133,12 @@ def csv_columns(
     path: Path, *, encoding: str, columns: Sequence[str], other_encodings: Sequence[str],
     pii_columns: Collection[str], col: Collector,
 ) -> TextColumns:
-    """A CSV export as text columns, after the same file and row checks as `open_csv`."""
+    """A CSV export whose header holds every contract column, as text columns.
+
+    A header that only reads right in one of `other_encodings` is `wrong_encoding`;
+    otherwise missing columns are `schema_mismatch`. Undecodable bytes elsewhere
+    only spoil their own row.
+    """
     header, lines, undecodable = _csv_lines(path, encoding, columns, other_encodings)
     return _text_columns(_csv_rows(lines), TextColumns(header, f"{path.name}:line ", pii_columns), col, undecodable)
 
@@ -157,21 +162,6 @@ def _text_columns(
         table.numbers.append(number)
         table.rows.append(values)
     return table
-
-
-def open_csv(
-    path: Path, *, encoding: str, columns: Sequence[str], other_encodings: Sequence[str],
-    pii_columns: Collection[str], col: Collector,
-) -> Iterator[Record]:
-    """Records of a CSV export whose header holds every contract column.
-
-    A header that only reads right in one of `other_encodings` is `wrong_encoding`;
-    otherwise missing columns are `schema_mismatch`. Undecodable bytes elsewhere
-    only spoil their own row.
-    """
-    header, lines, undecodable = _csv_lines(path, encoding, columns, other_encodings)
-    return _tabular_records(_csv_rows(lines), header, f"{path.name}:line ", pii_columns, col,
-                            undecodable=undecodable)
 
 
 def _csv_lines(
@@ -286,25 +276,9 @@ def _sheet_body(
     return header, ((index + 1, values) for index, values in enumerate(rows) if index > header_row)
 
 
-def open_jsonl(path: Path, col: Collector, *, other_encodings: Sequence[str] = ("gb18030",)) -> Iterator[Record]:
-    """One record per non-blank line (text, not yet decoded); a BOM is tolerated.
-
-    A file in which no non-ASCII line is UTF-8 but which reads cleanly in one of
-    `other_encodings` is `wrong_encoding`; otherwise invalid bytes (a damaged or
-    cut line) only spoil their own line. Lines are split on newlines only (JSON
-    strings may hold U+2028, which `splitlines` would break on). An empty file is a day without records, not an error.
-    """
-    return _jsonl_records(path.name, _jsonl_lines(path, other_encodings), col)
-
-
-def _jsonl_records(name: str, lines: list[str], col: Collector) -> Iterator[Record]:
-    for number, line in _nonblank_lines(lines, col):
-        yield Record(f"{name}:line {number}", number, line, lambda t=line: jsonl_raw(t))
-
-
 @dataclass
 class JsonLines:
-    """The non-blank lines of a JSON Lines file (not yet decoded), after `open_jsonl`'s file checks.
+    """The non-blank lines of a JSON Lines file (not yet decoded), after `jsonl_lines`' file checks.
 
     Record `i` is physical line `numbers[i]`; the reader rejects no line itself.
     """
@@ -325,7 +299,13 @@ class JsonLines:
 
 
 def jsonl_lines(path: Path, col: Collector, *, other_encodings: Sequence[str] = ("gb18030",)) -> JsonLines:
-    """A JSON Lines file's records as text, after the same file and line checks as `open_jsonl`."""
+    """One record per non-blank line (text, not yet decoded); a BOM is tolerated.
+
+    A file in which no non-ASCII line is UTF-8 but which reads cleanly in one of
+    `other_encodings` is `wrong_encoding`; otherwise invalid bytes (a damaged or
+    cut line) only spoil their own line. Lines are split on newlines only (JSON
+    strings may hold U+2028, which `splitlines` would break on). An empty file is a day without records, not an error.
+    """
     table = JsonLines(f"{path.name}:line ")
     for number, line in _nonblank_lines(_jsonl_lines(path, other_encodings), col):
         table.numbers.append(number)
@@ -339,7 +319,7 @@ def jsonl_raw(line: str) -> str:
 
 
 def _jsonl_lines(path: Path, other_encodings: Sequence[str]) -> list[str]:
-    """The file's lines as text, after the file checks (see `open_jsonl`)."""
+    """The file's lines as text, after the file checks (see `jsonl_lines`)."""
     data = path.read_bytes().removeprefix(UTF8_BOM)
     chunks = data.split(b"\n")
     if chunks and not chunks[-1]:
