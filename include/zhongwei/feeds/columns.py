@@ -67,6 +67,11 @@ Cells = pa.Array | Sequence[Any]
 
 def _distinct(cells: Cells) -> tuple[list[Any], pa.Array]:
     """(distinct values in order of first appearance, each cell's index into them); nulls are a value too."""
+    if not isinstance(cells, pa.Array) and set(map(type, cells)) <= {str, type(None)}:  # text: encoded in C
+        try:
+            cells = pa.array(cells, pa.string())
+        except (pa.ArrowException, UnicodeEncodeError):
+            pass  # a lone surrogate: keyed below
     if isinstance(cells, pa.Array):
         encoded = cells.dictionary_encode(null_encoding="encode")
         return encoded.dictionary.to_pylist(), encoded.indices
@@ -241,14 +246,21 @@ def matching(cells: Cells, pattern: str, rule: Callable[[Any], Any]) -> Checked:
     return vetted(cells, normalized, pc.match_substring_regex(normalized, pattern), rule)
 
 
-def counts(cells: pa.Array, rule: Callable[[Any], Any], *, minimum: int = 1) -> Checked:
-    """An integer column: whole numbers of at least `minimum` pass in Arrow; the rest take `rule` (`to_count`)."""
-    return vetted(cells, cells, pc.greater_equal(cells, minimum), rule)
+def counts(values: Sequence[Any], rule: Callable[[Any], Any], *, minimum: int = 1) -> Checked:
+    """A field of decoded JSON integers: those of at least `minimum` pass in Arrow; the rest (other
+    JSON types, mistakes) take `rule` (`to_count`) once per distinct value."""
+    ints = json_ints(values)
+    return vetted(values, ints, pc.greater_equal(ints, minimum), rule)
 
 
-def optional_texts(cells: pa.Array, rule: Callable[[Any], Any] | None = None) -> Checked:
-    """`optional_text` of every cell; it never fails (`rule` only completes `typed`'s signature)."""
-    return Checked(empty_as_null(texts(cells)))
+def optional_texts(cells: Cells, rule: Callable[[Any], Any]) -> Checked:
+    """`optional_text` of every text cell, which never fails; other cells (a JSON number where
+    text is due, an empty field) take `rule` once per distinct value."""
+    written = text_part(cells)
+    text = empty_as_null(texts(written))
+    if written.null_count == (cells.null_count if isinstance(cells, pa.Array) else cells.count(None)):
+        return Checked(text)  # text and empties only (the usual column): `rule` has nothing to say
+    return vetted(cells, text, pc.is_valid(written), rule)
 
 
 def flagged(mask: pa.Array, error: RowError) -> Checked:
@@ -258,41 +270,6 @@ def flagged(mask: pa.Array, error: RowError) -> Checked:
 
 
 # ---------------------------------------------------------------- decoded JSON
-
-# The JSON type (as json.loads gives it) of the values an Arrow column of each type holds.
-_JSON_TYPES: dict[pa.DataType, type] = {pa.string(): str, pa.int64(): int}
-
-
-def typed(values: Sequence[Any], type_: pa.DataType, check: Callable[..., Checked],
-          rule: Callable[[Any], Any]) -> Checked:
-    """A decoded JSON field: `check(cells, rule=rule)` on its values of the JSON type `type_` holds.
-
-    Any other value (a number where a string is due, a bool for an integer, an
-    object) has no place in that column: it takes the scalar `rule` itself, which
-    gives its reason and detail text.
-    """
-    kind = _JSON_TYPES[type_]
-    odd = {}
-    if not set(map(type, values)) <= {kind, type(None)}:  # in C: the usual column holds nothing odd
-        odd = {row: value for row, value in enumerate(values) if value is not None and type(value) is not kind}
-        values = [None if row in odd else value for row, value in enumerate(values)]
-    checked = check(pa.array(values, type_), rule=rule)
-    if not odd:
-        return checked
-    errors = {row: error for row, error in checked.errors.items() if row not in odd}
-    outcomes = []
-    for row, value in odd.items():
-        try:
-            outcomes.append(rule(value))
-        except RowError as error:
-            outcomes.append(None)
-            errors[row] = error
-    # take, not replace_with_mask: that has no kernel for structs (statuses)
-    picks = np.arange(len(values))
-    picks[list(odd)] = len(values) + np.arange(len(odd))
-    merged = pa.concat_arrays([checked.values, pa.array(outcomes, checked.values.type)])
-    return Checked(merged.take(pa.array(picks)), errors)
-
 
 def each(values: Sequence[Any], rule: Callable[[Any], Any], failed: Any) -> tuple[list[Any], Checked]:
     """`rule` on every value in Python, for what no Arrow column holds (JSON text, lists of objects).
@@ -329,6 +306,11 @@ def fields(records: Sequence[dict[str, Any]], key: str) -> list[Any]:
 
 def json_ints(values: Sequence[Any]) -> pa.Array:
     """The JSON integers (not booleans, not floats) among decoded values as int64; null elsewhere."""
+    if set(map(type, values)) <= {int, type(None)}:  # in C: the usual column (Arrow would take 2.0 as 2)
+        try:
+            return pa.array(values, pa.int64())
+        except OverflowError:
+            pass
     return pa.array([value if value.__class__ is int and -(1 << 63) <= value < 1 << 63 else None
                      for value in values], pa.int64())
 

@@ -37,7 +37,7 @@ from zhongwei.feeds import reasons
 from zhongwei.feeds.categories import category_notes
 from zhongwei.feeds.columns import (
     Checked, Rules, amounts, constant, counts, each, empty_as_null, fields, first_of_owner, flagged, instants,
-    matching, objects, optional_texts, per_distinct, rows_of, texts, typed, vetted,
+    matching, objects, optional_texts, per_distinct, rows_of, texts, vetted,
 )
 from zhongwei.feeds.common import (
     UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, Rejected, RowError, file_stamp, nfkc_keys, norm_text,
@@ -550,9 +550,9 @@ def _zwyp_area_code(divisions: Divisions, code: str | None) -> str | None:
 def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str, pa.Table]:
     """ZWYP's rules on whole columns: one order, with its items, per JSON line.
 
-    Lines are decoded by json.loads (in C); each field's values then form an Arrow
-    column (`typed`: values of another JSON type take the scalar rule), the order's
-    fields checked first, its items (one row per line) in between, then the rest.
+    Lines are decoded by json.loads (in C); each field's values are then checked as a
+    column (values of another JSON type take the scalar rule, which says why they are
+    wrong), the order's fields first, its items (one row per line) in between, then the rest.
     """
     rules = Rules()
     data, decoded = each(table.lines, decode_json_object, {})
@@ -560,8 +560,9 @@ def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str
 
     def text(records: list[dict[str, Any]], key: str, check: Callable[..., Checked] = optional_texts,
              rule: Callable[[Any], Any] | None = None) -> pa.Array:
-        """A string field checked (by default `optional_string`'s rule, vectorised)."""
-        return rules.check(typed(fields(records, key), pa.string(), check, rule or of_value(optional_string, key)))
+        """A field of `records` checked as a column by `check` (by default: optional text); `rule` takes
+        what Arrow cannot vouch for."""
+        return rules.check(check(fields(records, key), rule=rule or of_value(optional_string, key)))
 
     def amount(key: str) -> pa.Array:
         return text(data, key, amounts, partial(to_fen, name=key, strings_only=True))
@@ -580,12 +581,10 @@ def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str
     owner = np.repeat(np.arange(len(items)), [len(its) for its in items])
     item = [i for its in items for i in its]
     line_rules = Rules()
-    qty = line_rules.check(typed(fields(item, "qty"), pa.int64(), counts,
-                                 partial(to_count, name="items.qty", minimum=1, ints_only=True)))
-    unit_price = line_rules.check(typed(fields(item, "unit_price"), pa.string(), amounts,
-                                        partial(to_fen, name="items.unit_price", strings_only=True)))
-    product = {column: line_rules.check(typed(fields(item, key), pa.string(), optional_texts,
-                                              of_value(optional_string, key)))
+    qty = line_rules.check(counts(fields(item, "qty"), partial(to_count, name="items.qty", minimum=1, ints_only=True)))
+    unit_price = line_rules.check(amounts(fields(item, "unit_price"),
+                                          partial(to_fen, name="items.unit_price", strings_only=True)))
+    product = {column: line_rules.check(optional_texts(fields(item, key), of_value(optional_string, key)))
                for column, key in (("product_name", "name"), ("product_id", "sku"), ("category_text", "category"))}
     rules.check(first_of_owner(line_rules.first_errors(), owner))
     refunded = amount("amount_refunded")
