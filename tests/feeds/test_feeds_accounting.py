@@ -8,6 +8,9 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pytest
+
 from feedkit import (
     DEID, DOUYIN_LINE, ENTERPRISE_ROW, EVENT, INFLUENCER_ROW, OUTLET_ROW, PDD_ROW, TAOBAO_ROW, TRAINING_ROW, WAYBILL,
     ZWYP_ORDER, taobao_cells, variant, write_csv, write_douyin, write_jsonl, write_outlets, write_pdd, write_registry,
@@ -176,3 +179,22 @@ def test_junk_cells_never_crash_a_parser(tmp_path: Path) -> None:
             assert batch.file_error is None
             assert batch.rows_arrived == batch.rows_loaded + len(batch.rejected) + batch.duplicates
             assert batch.rows_arrived + batch.rows_ignored == written
+
+
+@pytest.mark.parametrize("items", [
+    [{"qty": 2**63}],  # no int64 holds it
+    [{"name": "\ud800"}],  # a lone surrogate from a JSON escape: no UTF-8 text holds it
+    [{"unit_price": "100000000000000000000.00"}],
+    [{"qty": 10**9, "unit_price": "100000000000.00"}],  # each fits; their product does not
+    [{"qty": 1, "unit_price": "90000000000000000.00"}] * 2,  # each line fits; the order's goods do not
+])
+def test_a_value_no_column_holds_fails_the_batch_only_when_loaded(tmp_path: Path, items: list[dict]) -> None:
+    """Never loaded as null or wrapped around: a loaded order fails its batch; a rejected one is only rejected."""
+    lines = [{**ZWYP_ORDER["items"][0], "sku": f"S{n}", **item} for n, item in enumerate(items)]
+    order = variant(ZWYP_ORDER, items=lines)
+    path = write_jsonl(tmp_path / "ZWYP" / "orders_20250304.jsonl", [json.dumps(order)])  # JSON escapes
+    with pytest.raises((OverflowError, UnicodeEncodeError, pa.ArrowException)):
+        parse_zwyp(path, deid=DEID)
+    write_jsonl(path, [json.dumps(variant(order, status="lost"))])
+    batch = parse_zwyp(path, deid=DEID)
+    assert (batch.rows_loaded, [r.reason for r in batch.rejected]) == (0, ["malformed_record"])

@@ -1,9 +1,9 @@
-"""Contract rules on whole columns: the engine the order exports are parsed with.
+"""Contract rules on whole columns: the engine the order exports and the courier records are parsed with.
 
-A file becomes one Arrow column per contract column (per JSON field: `typed`; a
-sheet's column that holds numbers, dates or empties stays a sequence of its cells
-as read, so every rule still sees each cell's exact value), and each rule runs
-once over a column (Arrow compute is the engine):
+A file becomes one column per contract column: Arrow text, or, for a sheet's
+column that holds numbers, dates or empties and for a field of decoded JSON
+records, a sequence of the values as read, so that every rule still sees each
+value's exact type. Each rule runs once over a column (Arrow compute is the engine):
 
 - vectorised where Arrow expresses the rule: the common timestamp spellings
   (`2025-03-04 12:30:00`, `2025-03-04T12:30:00+08:00`) are parsed by `strptime`
@@ -15,8 +15,8 @@ once over a column (Arrow compute is the engine):
   detail text come from one evaluation, the same one the contract tests pin.
 
 A row's reason is the first failing rule in the order the contract's fields are
-checked (`Rules.first_errors`), so a record with two bad cells is quarantined for
-the same one whatever the engine.
+checked (`Rules.first_errors`): a record with two bad cells is quarantined for
+the first.
 """
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ class Checked:
 
 
 Cells = pa.Array | Sequence[Any]
-"""A column: Arrow text, or a sheet's cells as Python values (str, float, int, bool, datetime, None)."""
+"""A column: Arrow text, or values as read: a sheet's cells (str, float, int, bool, datetime, None) or a
+field of decoded JSON records (also dict and list)."""
 
 
 def _distinct(cells: Cells) -> tuple[list[Any], pa.Array]:
@@ -76,7 +77,7 @@ def _distinct(cells: Cells) -> tuple[list[Any], pa.Array]:
         encoded = cells.dictionary_encode(null_encoding="encode")
         return encoded.dictionary.to_pylist(), encoded.indices
     # Keyed by (type, str) in C maps: 1, 1.0 and True are equal dict keys, and so are 0.0 and -0.0,
-    # yet the scalar rules tell them apart (`str` is exact for every cell type a sheet holds).
+    # yet the scalar rules tell them apart (`str` is exact for every type a sheet or JSON holds).
     keys = list(zip(map(type, cells), map(str, cells)))
     firsts = dict(zip(keys, cells))
     codes = dict(zip(firsts, range(len(firsts))))
@@ -246,16 +247,9 @@ def matching(cells: Cells, pattern: str, rule: Callable[[Any], Any]) -> Checked:
     return vetted(cells, normalized, pc.match_substring_regex(normalized, pattern), rule)
 
 
-def counts(values: Sequence[Any], rule: Callable[[Any], Any], *, minimum: int = 1) -> Checked:
-    """A field of decoded JSON integers: those of at least `minimum` pass in Arrow; the rest (other
-    JSON types, mistakes) take `rule` (`to_count`) once per distinct value."""
-    ints = json_ints(values)
-    return vetted(values, ints, pc.greater_equal(ints, minimum), rule)
-
-
 def optional_texts(cells: Cells, rule: Callable[[Any], Any]) -> Checked:
-    """`optional_text` of every text cell, which never fails; other cells (a JSON number where
-    text is due, an empty field) take `rule` once per distinct value."""
+    """`optional_text` of every text cell, which never fails; any other value (a JSON number
+    where text is due) takes `rule` once per distinct value."""
     written = text_part(cells)
     text = empty_as_null(texts(written))
     if written.null_count == (cells.null_count if isinstance(cells, pa.Array) else cells.count(None)):
@@ -315,6 +309,13 @@ def json_ints(values: Sequence[Any]) -> pa.Array:
                      for value in values], pa.int64())
 
 
+def integers(values: Sequence[Any], rule: Callable[[Any], Any], valid: Callable[[pa.Array], pa.Array]) -> Checked:
+    """A field of decoded JSON integers: those Arrow finds `valid` pass; the rest (other JSON
+    types, mistakes) take `rule` once per distinct value."""
+    ints = json_ints(values)
+    return vetted(values, ints, valid(ints), rule)
+
+
 # Shorter JSON columns are checked in Python: there Arrow's cost per call outweighs its speed per value.
 ARROW_FROM = 1024
 
@@ -329,12 +330,34 @@ def json_column(values: Sequence[Any], rule: Callable[[Any], Any], type_: pa.Dat
     return vectorised()
 
 
-def first_of_owner(errors: dict[int, RowError], owner: np.ndarray) -> Checked:
-    """Errors of nested rows (an order's lines) as their owners' errors: each owner's first, in row order."""
+def of_owners(nested: Rules, owner: np.ndarray) -> Checked:
+    """The checks of nested rows (an order's lines) as their owners': each owner's first error, in
+    row order, and the values its rows hold that no column can (fatal if the owner is loaded)."""
     first: dict[int, RowError] = {}
-    for row in sorted(errors):
-        first.setdefault(int(owner[row]), errors[row])
-    return Checked(pa.nulls(0), first)
+    for row, error in sorted(nested.first_errors().items()):
+        first.setdefault(int(owner[row]), error)
+    unfit: dict[int, Exception] = {}
+    for row, error in sorted(nested.unfit().items()):
+        unfit.setdefault(int(owner[row]), error)
+    return Checked(pa.nulls(0), first, unfit)
+
+
+def products(left: pa.Array, right: pa.Array) -> Checked:
+    """`left` × `right` per row; a product no int64 holds is null and unfit, never wrapped around."""
+    try:
+        return Checked(pc.multiply_checked(left, right))
+    except pa.ArrowInvalid:  # an overflow: the products in Python ints, to tell which rows
+        exact = [None if a is None or b is None else a * b for a, b in zip(left.to_pylist(), right.to_pylist())]
+        held, unfit = _held(exact, pa.int64())
+        return Checked(held, {}, unfit)
+
+
+def sums(values: pa.Array, owner: np.ndarray, owners: int) -> Checked:
+    """Each owner's sum of its rows' `values` (null as 0) in Python ints: a sum no int64 holds is unfit."""
+    totals = np.zeros(owners, dtype=object)
+    np.add.at(totals, owner, pc.fill_null(values, 0).to_numpy(zero_copy_only=False).astype(object))
+    held, unfit = _held(totals.tolist(), pa.int64())
+    return Checked(held, {}, unfit)
 
 
 class Rules:
@@ -347,9 +370,13 @@ class Rules:
         self._checked.append(checked)
         return checked.values
 
+    def unfit(self) -> dict[int, Exception]:
+        """The rows holding a value their column's type cannot hold, with why."""
+        return {row: error for checked in self._checked for row, error in checked.unfit.items()}
+
     def check_loaded(self, rows: Sequence[int]) -> None:
         """Fail the batch when a loaded row holds a value its column's type cannot hold."""
-        unfit = {row: error for checked in self._checked for row, error in checked.unfit.items()}
+        unfit = self.unfit()
         loaded = sorted(set(unfit).intersection(rows))
         if loaded:
             raise unfit[loaded[0]]

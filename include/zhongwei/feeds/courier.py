@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from zhongwei.feeds import reasons
 from zhongwei.feeds.columns import (
-    Checked, Rules, amounts, instants, json_column, json_ints, per_distinct, rows_of, text_part, texts, vetted,
+    Checked, Rules, amounts, instants, integers, json_column, per_distinct, rows_of, text_part, texts, vetted,
 )
 from zhongwei.feeds.common import (
     UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, RowError, clip, enum_value, to_count, to_fen, to_instant,
@@ -193,11 +193,7 @@ def _instants(field: Fields, key: str) -> Checked:
 
 
 def _ints(values: list[Any], rule: Callable[[Any], Any], valid: Callable[[pa.Array], pa.Array]) -> Checked:
-    """An integer field: JSON integers that Arrow finds `valid`, the rest by `rule`."""
-    def vectorised() -> Checked:
-        ints = json_ints(values)
-        return vetted(values, ints, valid(ints), rule)
-    return json_column(values, rule, pa.int64(), vectorised)
+    return json_column(values, rule, pa.int64(), partial(integers, values, rule, valid))
 
 
 def _json(field: Fields, key: str, rule: Callable[[Any], Any], type_: pa.DataType = pa.string()) -> Checked:

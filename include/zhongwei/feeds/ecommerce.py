@@ -36,8 +36,8 @@ import pyarrow.compute as pc
 from zhongwei.feeds import reasons
 from zhongwei.feeds.categories import category_notes
 from zhongwei.feeds.columns import (
-    Checked, Rules, amounts, constant, counts, each, empty_as_null, fields, first_of_owner, flagged, instants,
-    matching, objects, optional_texts, per_distinct, rows_of, texts, vetted,
+    Checked, Rules, amounts, constant, each, empty_as_null, fields, flagged, instants, integers, matching,
+    objects, of_owners, optional_texts, per_distinct, products, rows_of, sums, texts, vetted,
 )
 from zhongwei.feeds.common import (
     UTC_TIMESTAMP, Candidate, Collector, ParsedBatch, Rejected, RowError, file_stamp, nfkc_keys, norm_text,
@@ -163,9 +163,6 @@ def _taobao_region(address: object) -> tuple[str | None, str | None, str | None]
     return province, city, district
 
 
-# ---------------------------------------------------------------- TAOBAO
-
-
 def _excel_text(value: object) -> str:
     """The text inside Taobao's Excel-safe `="3871..."` wrapper (or the value as it is)."""
     text = norm_text(value)
@@ -173,7 +170,7 @@ def _excel_text(value: object) -> str:
     return wrapped.group(1) if wrapped else text
 
 
-# ---------------------------------------------------------------- PDD
+# ---------------------------------------------------------------- TAOBAO, PDD
 
 
 def _taobao_columns(table: TextColumns, export: _Export, col: Collector) -> dict[str, pa.Table]:
@@ -581,12 +578,14 @@ def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str
     owner = np.repeat(np.arange(len(items)), [len(its) for its in items])
     item = [i for its in items for i in its]
     line_rules = Rules()
-    qty = line_rules.check(counts(fields(item, "qty"), partial(to_count, name="items.qty", minimum=1, ints_only=True)))
+    qty = line_rules.check(integers(fields(item, "qty"), partial(to_count, name="items.qty", minimum=1, ints_only=True),
+                                    lambda ints: pc.greater_equal(ints, 1)))
     unit_price = line_rules.check(amounts(fields(item, "unit_price"),
                                           partial(to_fen, name="items.unit_price", strings_only=True)))
     product = {column: line_rules.check(optional_texts(fields(item, key), of_value(optional_string, key)))
                for column, key in (("product_name", "name"), ("product_id", "sku"), ("category_text", "category"))}
-    rules.check(first_of_owner(line_rules.first_errors(), owner))
+    amount_fen = line_rules.check(products(qty, unit_price))
+    rules.check(of_owners(line_rules, owner))
     refunded = amount("amount_refunded")
     refunded_at = instant("refunded_at", required=False)
     buyer, checked = objects(fields(data, "buyer"), of_value(obj, "buyer"))
@@ -607,13 +606,11 @@ def _zwyp_columns(table: JsonLines, export: _Export, col: Collector) -> dict[str
     express_company = text(express, "company")
     waybill_no = text(express, "waybill_no")
 
-    amount_fen = pc.multiply(qty, unit_price)
-    goods = np.zeros(len(table), dtype=np.int64)
-    np.add.at(goods, owner, pc.fill_null(amount_fen, 0).to_numpy(zero_copy_only=False))
+    goods = rules.check(sums(amount_fen, owner, len(table)))
     orders = {
         **_export_columns(export, table.numbers), "order_no": order_no, "shop_id": shop_id,
         **_status_columns(status), "created_at": created_at, "paid_at": paid_at,
-        "goods_fen": pa.array(goods), "shipping_fen": shipping, "paid_fen": paid,
+        "goods_fen": goods, "shipping_fen": shipping, "paid_fen": paid,
         "refund_fen": pc.if_else(pc.is_valid(refunded_at), refunded, 0),
         "refund_requested_fen": constant(0, pa.int64(), len(table)), "refunded_at": refunded_at,
         "channel": channel, "is_livestream_order": pc.equal(channel, LIVESTREAM_CHANNEL),
@@ -647,19 +644,19 @@ def _douyin_key(value: object) -> str | None:
 
 
 # A sheet row's outcome once its cells are parsed: the RowError, or
-# (主订单编号, 子订单编号, 店铺ID, what the parser keeps of the line, its notes).
-_SheetLine = tuple[str, str, str, Any, Notes]
+# (主订单编号, 子订单编号, 店铺ID, its row among the checked rows, its notes).
+_SheetLine = tuple[str, str, str, int, Notes]
 # (location, raw text, the 主订单编号 it claims when readable, its outcome)
 _SheetRow = tuple[str, Callable[[], str], Callable[[], str | None], RowError | _SheetLine]
 
 
-def _whole_orders(rows: Iterable[_SheetRow], col: Collector, content: Callable[[Any], object]) -> list[list[Any]]:
+def _whole_orders(rows: Iterable[_SheetRow], col: Collector, content: Callable[[int], object]) -> list[list[int]]:
     """Douyin's order rules on the sheet's rows, in file order.
 
     A line whose 店铺ID differs from its order's first parsed line is rejected; repeats of
-    (主订单编号, 子订单编号) are `Collector.unique`'s (`content` tells copies apart). An order
-    with a rejected or conflicting line loses its other lines too (`incomplete_order`). Returns
-    the kept lines (what the parser kept of each) of every whole order, in file order.
+    (主订单编号, 子订单编号) are `Collector.unique`'s (`content` of a row tells copies apart). An
+    order with a rejected or conflicting line loses its other lines too (`incomplete_order`).
+    Returns the rows of every whole order, in file order.
     """
     candidates: list[Candidate] = []
     first_shop: dict[str, str] = {}

@@ -1,9 +1,11 @@
-"""Reading partner files into records, with the file-level checks done first.
+"""Reading partner files, with the file-level checks done first.
 
-Each opener validates what makes a file unreadable as a whole (empty or cut
+Each reader validates what makes a file unreadable as a whole (empty or cut
 bytes, wrong encoding, missing sheet or columns) before it returns, raising
-`FileError`; only then are records produced, one `Record` per physical row or
-line. Blank rows are counted as ignored, not as arrived.
+`FileError`; only then are records produced: as columns for the order exports
+(`TextColumns` for CSV and sheets, `JsonLines` for JSON Lines), as one `Record`
+per row for the county ledgers (`sheet_records`). Blank rows are counted as
+ignored, not as arrived.
 """
 from __future__ import annotations
 
@@ -35,9 +37,7 @@ Classifier = Callable[[Sequence[object]], str | None]
 class Record:
     """One physical record: where it is, its data, and how to show it redacted.
 
-    `data` is a dict keyed by (NFKC) header name for tabular files and the
-    line's text for JSON Lines (decoded by the parser, so that a broken line is
-    a rejected record, not an error of the reader).
+    `data` is a dict keyed by (NFKC) header name.
     """
 
     location: str
@@ -65,12 +65,9 @@ def missing_columns(header: Sequence[str], columns: Sequence[str]) -> list[str]:
 
 def _tabular_records(
     rows: Iterator[tuple[int, Sequence[object]]], header: list[str], prefix: str,
-    pii_columns: Collection[str], col: Collector, classify: Classifier | None = None, undecodable: bool = False,
+    pii_columns: Collection[str], col: Collector, classify: Classifier | None = None,
 ) -> Iterator[Record]:
-    """Records of data rows; `prefix` + row number is a record's location.
-
-    `undecodable` says the text holds replacement characters, so rows are checked for them.
-    """
+    """Records of data rows; `prefix` + row number is a record's location."""
     width = len(header)
     for number, values in rows:
         kind = BLANK if _blank(values) else classify(values) if classify else None
@@ -80,7 +77,7 @@ def _tabular_records(
         col.arrived += 1
         location = f"{prefix}{number}"
         raw = (lambda v=values: raw_row(v, header, pii_columns))
-        error = _shape_error(values, width, undecodable)
+        error = _shape_error(values, width, undecodable=False)
         if error is not None:
             col.reject(location, error, raw())
             continue
