@@ -73,7 +73,7 @@ def run_scale(scale: float, month: str, cache: Path, log=print, progress: Progre
     progress = or_quiet(progress)
     stages = ["floor", *pipeline_stages(), "empty_day"]
     steps = progress.add_task(f"scale {scale:g}: inbox", total=len(stages) + 1)
-    inbox = inbox_for(cache, scale, month, progress)
+    inbox = inbox_for(cache, scale, month)
     workdir = cache / f"run-{scale:g}-{month}"
     shutil.rmtree(workdir, ignore_errors=True)  # every run ingests into an empty lake
     workdir.mkdir(parents=True)
