@@ -27,10 +27,14 @@ def inbox_for(cache: Path, scale: float, month: str) -> Path:
     stay with the benchmark, and each stage it starts would report it as its own peak
     (the kernel's `ru_maxrss` of a child starts from its parent's across fork and exec).
     """
-    inbox = cache / f"inbox-{scale:g}-{month}"
+    inbox = _path(cache, scale, month)
     if not (inbox / MARKER).exists():
         subprocess.run([sys.executable, "-m", "zhongwei.bench.inbox", f"{scale:g}", month, str(cache)], check=True)
     return inbox
+
+
+def _path(cache: Path, scale: float, month: str) -> Path:
+    return cache / f"inbox-{scale:g}-{month}"
 
 
 def _generate(inbox: Path, scale: float, month: str) -> None:
@@ -48,7 +52,7 @@ def inbox_summary(inbox: Path) -> dict:
 if __name__ == "__main__":  # python -m zhongwei.bench.inbox SCALE MONTH [CACHE]: (also) warm the cache ahead of a run
     scale, month = float(sys.argv[1]), sys.argv[2]
     cache = Path(sys.argv[3]) if len(sys.argv) > 3 else default_cache()
-    inbox = cache / f"inbox-{scale:g}-{month}"
+    inbox = _path(cache, scale, month)
     if not (inbox / MARKER).exists():
         _generate(inbox, scale, month)
     print(inbox)

@@ -333,13 +333,13 @@ def json_column(values: Sequence[Any], rule: Callable[[Any], Any], type_: pa.Dat
 def of_owners(nested: Rules, owner: np.ndarray) -> Checked:
     """The checks of nested rows (an order's lines) as their owners': each owner's first error, in
     row order, and the values its rows hold that no column can (fatal if the owner is loaded)."""
-    first: dict[int, RowError] = {}
-    for row, error in sorted(nested.first_errors().items()):
-        first.setdefault(int(owner[row]), error)
-    unfit: dict[int, Exception] = {}
-    for row, error in sorted(nested.unfit().items()):
-        unfit.setdefault(int(owner[row]), error)
-    return Checked(pa.nulls(0), first, unfit)
+    def firsts(by_row: dict[int, Any]) -> dict[int, Any]:
+        first: dict[int, Any] = {}
+        for row, value in sorted(by_row.items()):
+            first.setdefault(int(owner[row]), value)
+        return first
+
+    return Checked(pa.nulls(0), firsts(nested.first_errors()), firsts(nested.unfit()))
 
 
 def products(left: pa.Array, right: pa.Array) -> Checked:
